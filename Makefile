@@ -1,0 +1,54 @@
+# vidlab -- the two commands a new user needs are `make run` and `make test`.
+# Each creates .venv on first use and installs the pinned stack (constraints.txt).
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+NOTEBOOKS := $(sort $(wildcard notebooks/[0-9]*.ipynb))
+
+.PHONY: run test lint unit notebooks outputs lab bench clean help
+
+help:
+	@echo "make run      execute every notebook (quick profile) and render the course to build/"
+	@echo "make test     everything CI checks: ruff, unit tests, notebooks against stored outputs"
+	@echo "make outputs  re-execute the notebooks in place to refresh their stored outputs"
+	@echo "make lab      open Jupyter Lab"
+	@echo "make bench    run the benchmarks in benchmarks/"
+
+$(STAMP): pyproject.toml constraints.txt
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[cpu,dev]"
+	@touch $@
+
+run: $(STAMP)
+	VIDLAB_PROFILE=quick $(BIN)/python -m vidlab.course build
+
+test: lint unit notebooks
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+unit: $(STAMP)
+	$(BIN)/python -m pytest tests
+
+notebooks: $(STAMP)
+ifeq ($(NOTEBOOKS),)
+	@echo "no notebooks in notebooks/ yet: nothing for nbval to check"
+else
+	VIDLAB_PROFILE=quick $(BIN)/python -m pytest --nbval --nbval-current-env \
+		--sanitize-with nbval_sanitize.cfg $(NOTEBOOKS)
+endif
+
+outputs: $(STAMP)
+	VIDLAB_PROFILE=quick $(BIN)/python -m vidlab.course outputs
+
+lab: $(STAMP)
+	$(BIN)/jupyter lab notebooks
+
+bench: $(STAMP)
+	@for b in benchmarks/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+clean:
+	rm -rf build

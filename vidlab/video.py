@@ -1,0 +1,322 @@
+"""Reading and writing real video files with OpenCV.
+
+Frames are always returned as ``uint8`` arrays in **RGB** order with shape
+``(T, H, W, 3)``.  Decoding is strictly sequential: container metadata such as
+``CAP_PROP_FRAME_COUNT`` is unreliable, so frames are counted by decoding them
+and every ``read()`` result is checked.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import threading
+import uuid
+import warnings
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+SAMPLINGS = ("uniform", "consecutive", "random")
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
+CODECS = {".avi": "MJPG", ".mp4": "mp4v", ".mkv": "MJPG"}
+
+
+class VideoReadError(ValueError):
+    """A video or frame file exists but cannot be decoded into frames."""
+
+
+_stderr_lock = threading.Lock()
+_stderr_users = 0
+_stderr_saved: int | None = None
+
+
+@contextlib.contextmanager
+def quiet_stderr() -> Iterator[None]:
+    """Silence C-level stderr (OpenCV and FFmpeg decoder noise) inside the block.
+
+    Thread-safe: nested or concurrent blocks share one redirection, which is
+    undone when the last of them exits.
+    """
+    global _stderr_users, _stderr_saved
+    with _stderr_lock:
+        if _stderr_users == 0:
+            try:
+                _stderr_saved = os.dup(2)
+                devnull = os.open(os.devnull, os.O_WRONLY)
+                os.dup2(devnull, 2)
+                os.close(devnull)
+            except OSError:  # no usable fd 2 (rare embedded runtimes): stay loud
+                _stderr_saved = None
+        _stderr_users += 1
+    try:
+        yield
+    finally:
+        with _stderr_lock:
+            _stderr_users -= 1
+            if _stderr_users == 0 and _stderr_saved is not None:
+                os.dup2(_stderr_saved, 2)
+                os.close(_stderr_saved)
+                _stderr_saved = None
+
+
+def _decode_all(path: Path, stop_after: int | None = None) -> tuple[list[np.ndarray], int]:
+    """Decode frames sequentially; return (BGR frames, frame count claimed by metadata)."""
+    with quiet_stderr():
+        capture = cv2.VideoCapture(str(path))
+        try:
+            if not capture.isOpened():
+                raise VideoReadError(
+                    f"{path}: OpenCV cannot open this file as a video (it is empty, not a "
+                    "video, truncated before its index, or uses a codec this OpenCV build "
+                    "lacks). Re-download or re-encode it (e.g. to MJPG .avi)."
+                )
+            claimed = int(capture.get(cv2.CAP_PROP_FRAME_COUNT) or 0)
+            frames: list[np.ndarray] = []
+            while stop_after is None or len(frames) < stop_after:
+                ok, frame = capture.read()
+                if not ok or frame is None:
+                    break
+                frames.append(frame)
+        finally:
+            capture.release()
+    return frames, claimed
+
+
+def sample_indices(
+    length: int,
+    num_frames: int | None,
+    sampling: str = "uniform",
+    start: int | None = None,
+    step: int = 1,
+    seed: int | np.random.Generator | None = None,
+) -> np.ndarray:
+    """Return the frame indices that :func:`read_video` keeps from a clip of ``length``.
+
+    Indices past the end of the clip repeat the last frame, so a short clip is
+    padded by repetition and never silently truncated.
+    """
+    if length < 1:
+        raise ValueError(f"length must be >= 1, got {length}")
+    if sampling not in SAMPLINGS:
+        raise ValueError(f"sampling must be one of {SAMPLINGS}, got {sampling!r}")
+    if step < 1:
+        raise ValueError(f"step must be >= 1, got {step}")
+    if num_frames is None:
+        return np.arange(length)
+    if num_frames < 1:
+        raise ValueError(f"num_frames must be >= 1 or None, got {num_frames}")
+    if sampling == "uniform":
+        return np.linspace(0, length - 1, num_frames).round().astype(int)
+    span = (num_frames - 1) * step + 1
+    if sampling == "random":
+        rng = np.random.default_rng(seed)
+        start = int(rng.integers(0, max(length - span, 0) + 1))
+    start = 0 if start is None else int(start)
+    if not 0 <= start < length:
+        raise ValueError(f"start={start} is outside the clip of {length} frames")
+    return np.minimum(start + step * np.arange(num_frames), length - 1)
+
+
+def resize_frames(frames: np.ndarray, size: int | tuple[int, int]) -> np.ndarray:
+    """Resize ``(T, H, W, C)`` frames.
+
+    An ``int`` resizes the short side to ``size`` and centre-crops a square; an
+    ``(H, W)`` tuple resizes to exactly that shape.
+    """
+    height, width = frames.shape[1:3]
+    if isinstance(size, (int, np.integer)):
+        scale = size / min(height, width)
+        new_h, new_w = max(size, round(height * scale)), max(size, round(width * scale))
+        top, left = (new_h - size) // 2, (new_w - size) // 2
+        crop = (slice(top, top + size), slice(left, left + size))
+    else:
+        new_h, new_w = (int(s) for s in size)
+        crop = (slice(None), slice(None))
+    if (new_h, new_w) == (height, width):
+        return frames[:, crop[0], crop[1]].copy()
+    shrink = new_h * new_w < height * width
+    interpolation = cv2.INTER_AREA if shrink else cv2.INTER_LINEAR
+    out = [cv2.resize(f, (new_w, new_h), interpolation=interpolation) for f in frames]
+    out = [o[..., None] if o.ndim == 2 else o for o in out]
+    return np.stack(out)[:, crop[0], crop[1]]
+
+
+def read_video(
+    path: str | os.PathLike,
+    num_frames: int | None = None,
+    size: int | tuple[int, int] | None = None,
+    sampling: str = "uniform",
+    start: int | None = None,
+    step: int = 1,
+    seed: int | np.random.Generator | None = None,
+) -> np.ndarray:
+    """Decode a video file into RGB frames.
+
+    Parameters
+    ----------
+    path : path-like
+        The video file.
+    num_frames : int or None
+        Frames to return; ``None`` returns every frame.
+    size : int, (H, W) or None
+        ``int``: resize the short side then centre-crop a square; tuple: resize to
+        exactly ``(H, W)``; ``None``: keep the decoded size.
+    sampling : {"uniform", "consecutive", "random"}
+        ``"uniform"`` spreads ``num_frames`` indices over the whole clip with
+        ``np.linspace`` (deterministic); ``"consecutive"`` reads ``num_frames``
+        frames from ``start`` every ``step``; ``"random"`` does the same from a
+        random start drawn with ``seed``.
+    start, step : int
+        Start frame and stride of the consecutive samplings.
+    seed : int, Generator or None
+        Randomness of ``sampling="random"``.
+
+    Returns
+    -------
+    np.ndarray
+        ``(num_frames, H, W, 3)`` uint8 RGB.  A clip shorter than ``num_frames``
+        is padded by repeating its last frame (uniform sampling repeats frames
+        evenly instead).
+
+    Raises
+    ------
+    FileNotFoundError
+        ``path`` does not exist.
+    VideoReadError
+        The file exists but yields no frame (empty, corrupt, truncated, not a video).
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"No video file at {path}")
+    if sampling not in SAMPLINGS:
+        raise ValueError(f"sampling must be one of {SAMPLINGS}, got {sampling!r}")
+    # Checked before decoding: a bad argument must not be reported as a bad file.
+    if num_frames is not None and num_frames < 1:
+        raise ValueError(f"num_frames must be >= 1 or None, got {num_frames}")
+    if step < 1:
+        raise ValueError(f"step must be >= 1, got {step}")
+    if sampling == "consecutive" and start is not None and start < 0:
+        raise ValueError(f"start must be >= 0, got {start}")
+    stop_after = None
+    if sampling == "consecutive" and num_frames is not None:
+        stop_after = (0 if start is None else start) + (num_frames - 1) * step + 1
+    frames, claimed = _decode_all(path, stop_after)
+    if not frames:
+        raise VideoReadError(
+            f"{path}: opened, but not a single frame could be decoded (metadata claims "
+            f"{claimed} frames). The file is empty or corrupt; re-download or re-encode it."
+        )
+    if stop_after is None and claimed > len(frames) + 1:
+        warnings.warn(
+            f"{path}: decoded {len(frames)} frames but the header announces {claimed}; "
+            "the file is probably truncated. Using the frames that decode.",
+            stacklevel=2,
+        )
+    indices = sample_indices(len(frames), num_frames, sampling, start, step, seed)
+    clip = np.stack([frames[i] for i in indices])[..., ::-1]
+    if size is not None:
+        clip = resize_frames(clip, size)
+    return np.ascontiguousarray(clip)
+
+
+def natural_key(name: str) -> list:
+    """Sort key that orders ``frame_2`` before ``frame_10``."""
+    return [int(part) if part.isdigit() else part.lower() for part in re.split(r"(\d+)", name)]
+
+
+def read_frames(folder: str | os.PathLike, size: int | tuple[int, int] | None = None) -> np.ndarray:
+    """Read a folder of frame images in natural order (never ``os.listdir`` order).
+
+    Returns ``(T, H, W, 3)`` uint8 RGB; raises ``FileNotFoundError`` for a missing
+    folder and :class:`VideoReadError` for an empty folder, an undecodable image or
+    frames of different sizes.
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise FileNotFoundError(f"No frame folder at {folder}")
+    files = sorted(
+        (p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES),
+        key=lambda p: natural_key(p.name),
+    )
+    if not files:
+        raise VideoReadError(
+            f"{folder}: no frame images ({', '.join(IMAGE_SUFFIXES)}) in this folder."
+        )
+    frames = []
+    for file in files:
+        image = cv2.imread(str(file), cv2.IMREAD_COLOR)
+        if image is None:
+            raise VideoReadError(f"{file}: not a readable image; remove or replace it.")
+        if frames and image.shape != frames[0].shape:
+            raise VideoReadError(
+                f"{file}: size {image.shape[1]}x{image.shape[0]} differs from the first "
+                f"frame's {frames[0].shape[1]}x{frames[0].shape[0]}; frames of one video "
+                "must share a size."
+            )
+        frames.append(image)
+    clip = np.stack(frames)[..., ::-1]
+    return np.ascontiguousarray(clip if size is None else resize_frames(clip, size))
+
+
+def write_video(
+    path: str | os.PathLike, frames: np.ndarray | Sequence[np.ndarray], fps: float = 25
+) -> Path:
+    """Write RGB (or grayscale) uint8 frames to ``path`` and return the path.
+
+    The codec follows the suffix (``.avi``/``.mkv``: MJPG, ``.mp4``: mp4v), which
+    all round-trip with a plain pip OpenCV (H.264 does not); odd frame sizes are
+    kept in ``.avi`` files and refused for the others.  The file is written
+    under a temporary name and moved into place, so an existing file is only
+    replaced by a complete one.
+    """
+    path = Path(path)
+    frames = np.asarray(frames)
+    if frames.dtype != np.uint8:
+        raise ValueError(f"frames must be uint8, got {frames.dtype}")
+    if frames.ndim == 3:
+        frames = frames[..., None]
+    if frames.ndim != 4 or frames.shape[-1] not in (1, 3) or len(frames) == 0:
+        raise ValueError(
+            f"frames must have shape (T, H, W, 3) or (T, H, W) with T >= 1, got {frames.shape}"
+        )
+    codec = CODECS.get(path.suffix.lower())
+    if codec is None:
+        raise ValueError(f"{path}: unsupported suffix; use one of {sorted(CODECS)}")
+    height, width, channels = frames.shape[1:]
+    # FFmpeg's writers silently crop an odd width or height to an even one; OpenCV's
+    # own MJPEG writer keeps every size, but only writes colour AVI files.
+    odd = height % 2 == 1 or width % 2 == 1
+    if odd and path.suffix.lower() != ".avi":
+        raise ValueError(
+            f"{path}: {codec} {path.suffix} files need an even width and height, got "
+            f"{width}x{height}; write an .avi file (any size) or crop the frames."
+        )
+    if odd and channels == 1:
+        frames, channels = np.repeat(frames, 3, axis=-1), 3
+    backend = (cv2.CAP_OPENCV_MJPEG,) if odd else ()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # A fresh hidden name that OpenCV creates itself (so the file gets the usual
+    # permissions, not mkstemp's private 0600 ones).
+    tmp = str(path.with_name(f".{path.stem}.{uuid.uuid4().hex[:12]}.tmp{path.suffix}"))
+    try:
+        with quiet_stderr():
+            writer = cv2.VideoWriter(
+                tmp, *backend, cv2.VideoWriter_fourcc(*codec), float(fps), (width, height),
+                channels == 3,
+            )
+            if not writer.isOpened():
+                raise OSError(f"{path}: OpenCV could not open a {codec} writer for this file.")
+            try:
+                for frame in frames:
+                    writer.write(np.ascontiguousarray(frame[..., ::-1]) if channels == 3 else frame)
+            finally:
+                writer.release()
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path

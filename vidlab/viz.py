@@ -1,0 +1,198 @@
+"""Pictures for the notebooks: inline video animations, training curves, confusion matrices.
+
+Videos are shown as small animated GIFs embedded in HTML (a few kB each, so
+notebooks stay light), with a PNG frame strip as the static fallback for
+exports that cannot animate.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+from collections.abc import Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+from PIL import Image
+
+#: Colour-blind-safe palette (Okabe & Ito) shared by every figure of the course.
+PALETTE = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
+
+
+def use_course_style() -> None:
+    """Apply the course's matplotlib style: large fonts for projectors, the shared palette."""
+    plt.rcParams.update(
+        {
+            "figure.dpi": 80,
+            "font.size": 12,
+            "axes.titlesize": 13,
+            "axes.labelsize": 12,
+            "axes.prop_cycle": plt.cycler(color=PALETTE),
+            "axes.spines.top": False,
+            "axes.spines.right": False,
+            "image.cmap": "viridis",
+        }
+    )
+
+
+def _as_uint8(frames: np.ndarray) -> np.ndarray:
+    frames = np.asarray(frames)
+    if frames.ndim == 3:
+        frames = np.repeat(frames[..., None], 3, axis=-1)
+    if frames.ndim != 4 or frames.shape[-1] not in (1, 3):
+        raise ValueError(f"frames must be (T, H, W, 3) or (T, H, W), got shape {frames.shape}")
+    if frames.shape[-1] == 1:
+        frames = np.repeat(frames, 3, axis=-1)
+    if frames.dtype != np.uint8:
+        frames = np.clip(frames, 0, 255).astype(np.uint8)
+    return frames
+
+
+def gif_bytes(frames: np.ndarray, fps: float = 8, colors: int = 64) -> bytes:
+    """Encode ``(T, H, W, 3)`` uint8 RGB frames as a looping animated GIF.
+
+    All frames share one palette of ``colors`` colours, without dithering: a
+    16-frame 64x64 clip stays well under 100 kB even with noisy textures.
+    """
+    frames = _as_uint8(frames)
+    palette = Image.fromarray(np.concatenate(list(frames), axis=0)).quantize(
+        colors=colors, dither=Image.Dither.NONE
+    )
+    images = [
+        Image.fromarray(f).quantize(palette=palette, dither=Image.Dither.NONE) for f in frames
+    ]
+    buffer = io.BytesIO()
+    images[0].save(
+        buffer, format="GIF", save_all=True, append_images=images[1:],
+        duration=round(1000 / fps), loop=0,
+    )
+    return buffer.getvalue()
+
+
+def frame_strip(frames: np.ndarray, max_frames: int = 8) -> np.ndarray:
+    """Return up to ``max_frames`` evenly spaced frames side by side as one image."""
+    frames = _as_uint8(frames)
+    keep = np.linspace(0, len(frames) - 1, min(max_frames, len(frames))).round().astype(int)
+    return np.concatenate(list(frames[keep]), axis=1)
+
+
+class Video:
+    """A clip that displays itself as an animation in Jupyter, Colab and HTML exports."""
+
+    def __init__(self, frames: np.ndarray, fps: float = 8, width: int = 160, caption: str = ""):
+        self.frames = _as_uint8(frames)
+        self.fps, self.width, self.caption = fps, width, caption
+
+    def img_tag(self) -> str:
+        data = base64.b64encode(gif_bytes(self.frames, self.fps)).decode()
+        return (
+            f'<img src="data:image/gif;base64,{data}" width="{self.width}" '
+            'style="image-rendering: pixelated; margin: 2px">'
+        )
+
+    def _repr_html_(self) -> str:
+        caption = f"<br><small>{html.escape(self.caption)}</small>" if self.caption else ""
+        style = "display:inline-block;text-align:center"
+        return f'<div style="{style}">{self.img_tag()}{caption}</div>'
+
+    def _repr_png_(self) -> bytes:
+        buffer = io.BytesIO()
+        Image.fromarray(frame_strip(self.frames)).save(buffer, format="PNG")
+        return buffer.getvalue()
+
+    def __repr__(self) -> str:
+        t, h, w = self.frames.shape[:3]
+        label = f" {self.caption!r}" if self.caption else ""
+        return f"<Video{label}: {t} frames of {h}x{w}>"
+
+
+def show_video(frames: np.ndarray, fps: float = 8, width: int = 160, caption: str = "") -> Video:
+    """Return a :class:`Video` that renders ``frames`` inline as an animation.
+
+    Make it the last expression of a cell (or pass it to ``display``).
+    """
+    return Video(frames, fps=fps, width=width, caption=caption)
+
+
+class VideoGrid:
+    """Several captioned clips side by side (HTML), with a PNG grid as fallback."""
+
+    def __init__(self, videos: Sequence[Video]):
+        self.videos = list(videos)
+
+    def _repr_html_(self) -> str:
+        cells = "".join(v._repr_html_() for v in self.videos)
+        return f'<div style="display:flex;flex-wrap:wrap;gap:6px">{cells}</div>'
+
+    def _repr_png_(self) -> bytes:
+        rows = np.concatenate([frame_strip(v.frames, 4) for v in self.videos], axis=0)
+        buffer = io.BytesIO()
+        Image.fromarray(rows).save(buffer, format="PNG")
+        return buffer.getvalue()
+
+    def __repr__(self) -> str:
+        return f"<VideoGrid: {len(self.videos)} videos>"
+
+
+def video_grid(
+    videos: np.ndarray, labels: Sequence[int], class_names: Sequence[str], fps: float = 8,
+    width: int = 128,
+) -> VideoGrid:
+    """Show the first video of every class, captioned with its class name."""
+    labels = np.asarray(labels)
+    chosen = []
+    for label, name in enumerate(class_names):
+        where = np.flatnonzero(labels == label)
+        if len(where):
+            chosen.append(Video(videos[where[0]], fps=fps, width=width, caption=name))
+    return VideoGrid(chosen)
+
+
+def plot_history(history, metrics: Sequence[str] = ("loss", "accuracy"), title: str = ""):
+    """Plot training curves (train and validation) from a Keras ``History`` or its dict."""
+    logs = history.history if hasattr(history, "history") else dict(history)
+    present = [m for m in metrics if m in logs]
+    if not present:
+        raise ValueError(f"none of {list(metrics)} in the history; it has {sorted(logs)}")
+    fig, axes = plt.subplots(1, len(present), figsize=(5 * len(present), 3.5), squeeze=False)
+    for ax, metric in zip(axes[0], present, strict=True):
+        epochs = np.arange(1, len(logs[metric]) + 1)
+        ax.plot(epochs, logs[metric], label="train")
+        if f"val_{metric}" in logs:
+            ax.plot(epochs, logs[f"val_{metric}"], label="validation")
+        ax.set(xlabel="epoch", ylabel=metric)
+        ax.legend()
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def plot_confusion_matrix(
+    matrix: np.ndarray, class_names: Sequence[str], title: str = "", normalize: bool = True,
+    ax=None,
+):
+    """Draw a confusion matrix (rows: true class, columns: predicted), annotated."""
+    matrix = np.asarray(matrix, dtype=float)
+    if matrix.shape != (len(class_names), len(class_names)):
+        raise ValueError(
+            f"matrix of shape {matrix.shape} does not match {len(class_names)} class names"
+        )
+    shown = matrix / np.maximum(matrix.sum(1, keepdims=True), 1) if normalize else matrix
+    if ax is None:
+        size = 1.2 + 0.55 * len(class_names)
+        _, ax = plt.subplots(figsize=(size + 1, size))
+    image = ax.imshow(shown, cmap="Blues", vmin=0, vmax=1 if normalize else None)
+    ticks = np.arange(len(class_names))
+    ax.set_xticks(ticks, class_names, rotation=45, ha="right")
+    ax.set_yticks(ticks, class_names)
+    ax.set(xlabel="predicted", ylabel="true", title=title)
+    for i, j in np.ndindex(shown.shape):
+        if matrix[i, j]:
+            text = f"{shown[i, j]:.2f}" if normalize else f"{int(matrix[i, j])}"
+            color = "white" if shown[i, j] > 0.6 * (shown.max() or 1) else "black"
+            ax.text(j, i, text, ha="center", va="center", fontsize=9, color=color)
+    ax.figure.colorbar(image, ax=ax, fraction=0.046)
+    ax.figure.tight_layout()
+    return ax
