@@ -150,14 +150,21 @@ def _poses(motion: str, num_frames: int, size: int, rng: np.random.Generator) ->
     return pose
 
 
-def render_clip(
+def render_clip_with_poses(
     shape: str, motion: str, background: np.ndarray, color: np.ndarray, num_frames: int,
     rng: np.random.Generator, noise: float = 3.0,
-) -> np.ndarray:
-    """Render one clip (T, H, W, 3) uint8 RGB of ``shape`` doing ``motion``.
+) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """Render one clip like :func:`render_clip` and also return the sprite's poses.
 
-    Motions that are the reversal of another (``SlideLeft``, ...) are drawn as
-    their partner and played backwards, so the reversal property holds exactly.
+    Returns
+    -------
+    clip : np.ndarray
+        ``(T, H, W, 3)`` uint8 RGB, identical to what :func:`render_clip` returns
+        for the same arguments and generator state.
+    poses : dict of np.ndarray
+        ``"cx"``, ``"cy"`` (centre in pixels), ``"radius"`` (pixels) and ``"angle"``
+        (degrees), each of shape ``(T,)`` and in the clip's time order: for a
+        reversed motion (``SlideLeft``, ...) they are reversed with the frames.
     """
     reversed_of = {v: k for k, v in REVERSAL_PAIRS.items()}
     drawn = reversed_of.get(motion, motion)
@@ -171,7 +178,82 @@ def render_clip(
     )
     frames = frames + rng.normal(0.0, noise, frames.shape)
     clip = np.clip(np.round(frames), 0, 255).astype(np.uint8)
-    return clip[::-1].copy() if motion in reversed_of else clip
+    if motion in reversed_of:
+        return clip[::-1].copy(), {k: v[::-1].copy() for k, v in pose.items()}
+    return clip, pose
+
+
+def render_clip(
+    shape: str, motion: str, background: np.ndarray, color: np.ndarray, num_frames: int,
+    rng: np.random.Generator, noise: float = 3.0,
+) -> np.ndarray:
+    """Render one clip (T, H, W, 3) uint8 RGB of ``shape`` doing ``motion``.
+
+    Motions that are the reversal of another (``SlideLeft``, ...) are drawn as
+    their partner and played backwards, so the reversal property holds exactly.
+    """
+    return render_clip_with_poses(shape, motion, background, color, num_frames, rng, noise)[0]
+
+
+def _pose_matrix(poses: dict[str, np.ndarray], t: int) -> np.ndarray:
+    """3x3 affine map from the sprite's unit coordinates to pixels at frame ``t``."""
+    theta = np.deg2rad(poses["angle"][t])
+    scale = poses["radius"][t]
+    return np.array(
+        [
+            [scale * np.cos(theta), -scale * np.sin(theta), poses["cx"][t]],
+            [scale * np.sin(theta), scale * np.cos(theta), poses["cy"][t]],
+            [0.0, 0.0, 1.0],
+        ]
+    )
+
+
+def true_flow(
+    poses: dict[str, np.ndarray], t: int, size: int | tuple[int, int], shape: str
+) -> tuple[np.ndarray, np.ndarray]:
+    """The exact optical flow of the sprite from frame ``t`` to frame ``t + 1``.
+
+    A sprite pixel ``x`` at frame ``t`` moves to ``A[t+1] A[t]^-1 x``, where ``A[t]``
+    is the affine map (rotation and scaling about the centre, then translation)
+    of pose ``t``; pixel ``(row i, column j)`` sits at ``x = (j, i)``, as in
+    :func:`render_sprite`.
+
+    Parameters
+    ----------
+    poses : dict of np.ndarray
+        Per-frame poses in clip order, as returned by :func:`render_clip_with_poses`.
+    t : int
+        First frame of the pair, ``0 <= t < T - 1``.
+    size : int or (H, W)
+        Frame size in pixels (an ``int`` is a square frame).
+    shape : str
+        The sprite's shape, one of :data:`SHAPES`.
+
+    Returns
+    -------
+    flow : np.ndarray
+        ``(H, W, 2)`` float32 displacement ``(x, y)`` in pixels; zero off the
+        sprite, where the background is static.
+    mask : np.ndarray
+        ``(H, W)`` bool, the sprite's pixels at frame ``t`` (the same pixels the
+        renderer fills; noise aside).
+    """
+    num_frames = len(poses["cx"])
+    if not 0 <= t < num_frames - 1:
+        raise ValueError(f"t must be in [0, {num_frames - 1}) for a {num_frames}-frame clip, "
+                         f"got {t}")
+    height, width = (size, size) if isinstance(size, (int, np.integer)) else size
+    center = (poses["cx"][t], poses["cy"][t])
+    canvas = np.zeros((height, width, 3))
+    sprite = render_sprite(canvas, shape, center, poses["radius"][t], poses["angle"][t],
+                           np.ones(3))
+    mask = sprite[..., 0] > 0.5
+    step = _pose_matrix(poses, t + 1) @ np.linalg.inv(_pose_matrix(poses, t))
+    rows, cols = np.nonzero(mask)
+    points = np.stack([cols, rows, np.ones_like(cols)]).astype(float)
+    flow = np.zeros((height, width, 2), np.float32)
+    flow[rows, cols] = ((step @ points)[:2] - points[:2]).T
+    return flow, mask
 
 
 def _clip_plan(num_per_class: int, label_set: str) -> Iterator[tuple[int, int, int]]:
