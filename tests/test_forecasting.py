@@ -1,6 +1,5 @@
 """The five forecasters: their input layouts, their errors, and that they learn the toy."""
 
-import time
 
 import keras
 import numpy as np
@@ -91,16 +90,13 @@ def test_forecast_rejects_a_window_of_the_wrong_length():
         forecast(model, "vanilla_lstm", [80, 90])
 
 
-def test_vanilla_lstm_learns_the_toy_series_quickly():
-    start = time.perf_counter()
+def test_vanilla_lstm_learns_the_toy_series():
     model, history = fit_forecaster(
         "vanilla_lstm", TOY, n_steps=3, epochs=100, seed=0, learning_rate=0.01
     )
-    elapsed = time.perf_counter() - start
 
     assert forecast(model, "vanilla_lstm", [70, 80, 90]) == pytest.approx(100, abs=3)
     assert len(history.history["loss"]) == 100
-    assert elapsed < 15, f"training took {elapsed:.1f} s"
 
 
 def test_same_seed_gives_the_same_forecast_and_another_seed_does_not():

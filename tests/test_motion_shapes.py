@@ -254,9 +254,9 @@ NAME = re.compile(r"v_(?P<cls>[A-Za-z]+)_g(?P<group>\d\d)_c(?P<clip>\d\d)\.avi")
 
 @pytest.fixture(scope="module")
 def written(tmp_path_factory):
-    """MotionShapes written to disk: 4 clips per class, 8 frames of 32x32."""
+    """MotionShapes written to disk: 4 clips per class, 8 frames at the course's 64x64."""
     root = tmp_path_factory.mktemp("motion_shapes") / "ms"
-    result = motion_shapes.write(root, num_per_class=4, num_frames=8, size=32, progress=False)
+    result = motion_shapes.write(root, num_per_class=4, num_frames=8, size=64, progress=False)
     assert result == root
     return root
 
@@ -310,7 +310,7 @@ def test_no_group_is_in_both_train_and_test(written):
 
 def test_written_clips_read_back_close_to_the_generated_arrays(written):
     """Each file decodes to generate()'s clip (same seed) up to JPEG loss (mean |diff| < 6)."""
-    videos, labels, names = motion_shapes.generate(4, num_frames=8, size=32)
+    videos, labels, names = motion_shapes.generate(4, num_frames=8, size=64)
     num_groups = 4
     for label, name in enumerate(names):
         for path in sorted((written / name).glob("*.avi")):

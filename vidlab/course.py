@@ -23,6 +23,8 @@ import nbformat
 from nbclient import NotebookClient
 from tqdm.auto import tqdm
 
+from vidlab import results
+
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
 
@@ -78,8 +80,8 @@ def render_html(nb: nbformat.NotebookNode, dest: Path) -> None:
     dest.write_text(body, encoding="utf-8")
 
 
-def write_index(rows: list[tuple[str, str, str, float]], dest: Path) -> None:
-    """Write ``index.html``: one line per notebook, linked, with its execution time."""
+def write_index(rows: list[tuple[str, str, str, float]], table: str, dest: Path) -> None:
+    """Write ``index.html``: one line per notebook, linked, with its run time, and the results."""
     items = "\n".join(
         f'<tr><td><a href="{html.escape(link)}">{html.escape(title)}</a></td>'
         f"<td>{html.escape(summary)}</td><td>{seconds:.0f} s</td></tr>"
@@ -92,7 +94,9 @@ def write_index(rows: list[tuple[str, str, str, float]], dest: Path) -> None:
         "<h1>vidlab: video classification, hands-on</h1>"
         "<p>Executed on the quick profile (MotionShapes, CPU).</p>"
         "<table><tr><th>notebook</th><th>what it teaches</th><th>run time</th></tr>"
-        f"{items}</table>",
+        f"{items}</table>"
+        "<h2>Results on MotionShapes (motion labels, test split)</h2>"
+        f"<pre>{html.escape(table)}</pre>",
         encoding="utf-8",
     )
 
@@ -113,7 +117,9 @@ def build(out: Path) -> int:
         render_html(nb, out / f"{path.stem}.html")
         title, summary = title_and_summary(nb)
         rows.append((f"{path.stem}.html", title, summary, seconds))
-    write_index(rows, out / "index.html")
+    table = results.table(results.load("motion"))
+    write_index(rows, table, out / "index.html")
+    print(f"\n{table}")
     print(f"\n{'notebook':<28}{'time':>8}")
     for link, _, _, seconds in rows:
         print(f"{Path(link).stem:<28}{seconds:>7.0f}s")

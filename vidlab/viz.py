@@ -196,3 +196,82 @@ def plot_confusion_matrix(
     ax.figure.colorbar(image, ax=ax, fraction=0.046)
     ax.figure.tight_layout()
     return ax
+
+
+def draw_lstm_cell():
+    """Draw one LSTM step: the cell state runs along the top, the gates read [h_{t-1}, x_t].
+
+    Gates are coloured boxes, elementwise operations are circles; notebook 02 shows it
+    beside the cell's equations.
+    """
+    from matplotlib.patches import Circle, FancyBboxPatch
+
+    fig, ax = plt.subplots(figsize=(10.5, 5.2))
+    ax.set(xlim=(-0.2, 13.4), ylim=(-0.3, 6.6), aspect="equal")
+    ax.axis("off")
+    ax.add_patch(FancyBboxPatch((1.6, 0.35), 9.5, 5.35, boxstyle="round,pad=0.1",
+                                facecolor="#F4F4F4", edgecolor="#999999"))
+
+    def arrow(points, color="black"):
+        xs, ys = zip(*points, strict=True)
+        ax.plot(xs[:-1], ys[:-1], color=color, lw=1.8)
+        ax.annotate("", xy=points[-1], xytext=points[-2],
+                    arrowprops={"arrowstyle": "-|>", "color": color, "lw": 1.8})
+
+    def gate(x, symbol, name, color):
+        ax.add_patch(FancyBboxPatch((x - 0.45, 2.15), 0.9, 0.7, boxstyle="round,pad=0.05",
+                                    facecolor=color, edgecolor="black"))
+        ax.text(x, 2.5, symbol, ha="center", va="center", fontsize=15, color="white")
+        ax.text(x + 0.12, 2.0, name, ha="left", va="top", fontsize=11, color=color)
+
+    def op(x, y, symbol):
+        ax.add_patch(Circle((x, y), 0.28, facecolor="white", edgecolor="black", zorder=3))
+        ax.text(x, y, symbol, ha="center", va="center", fontsize=14, zorder=4)
+
+    def label(x, y, text, size=15):
+        ax.text(x, y, text, ha="left", va="center", fontsize=size)
+
+    forget, write, candidate, show = 2.9, 4.75, 6.6, 8.45  # x of the four gates
+    out = 10.2  # x of the output column
+    f_col, i_col, g_col, o_col = PALETTE[3], PALETTE[0], PALETTE[2], PALETTE[1]
+
+    # Inputs: h_{t-1} from the previous step and x_t from below meet on one bus.
+    label(0.0, 0.9, "$h_{t-1}$")
+    ax.text(2.2, -0.1, "$x_t$", ha="center", va="center", fontsize=15)
+    ax.plot([0.8, show], [0.9, 0.9], color="black", lw=1.8)
+    ax.plot([2.2, 2.2], [0.2, 0.9], color="black", lw=1.8)
+    for x, symbol, name, color in [(forget, r"$\sigma$", "forget\n$f_t$", f_col),
+                                   (write, r"$\sigma$", "input\n$i_t$", i_col),
+                                   (candidate, "tanh", "candidate\n$g_t$", g_col),
+                                   (show, r"$\sigma$", "output\n$o_t$", o_col)]:
+        arrow([(x, 0.9), (x, 2.15)])
+        gate(x, symbol, name, color)
+
+    # The cell state: multiplied by f_t, then i_t * g_t is added.
+    label(0.0, 5.0, "$c_{t-1}$")
+    arrow([(0.8, 5.0), (forget - 0.28, 5.0)])
+    op(forget, 5.0, r"$\times$")
+    arrow([(forget, 2.85), (forget, 4.72)], f_col)
+    arrow([(forget + 0.28, 5.0), (candidate - 0.28, 5.0)])
+    op(candidate, 5.0, "+")
+    op(candidate, 4.0, r"$\times$")
+    arrow([(write, 2.85), (write, 4.0), (candidate - 0.28, 4.0)], i_col)
+    arrow([(candidate, 2.85), (candidate, 3.72)], g_col)
+    arrow([(candidate, 4.28), (candidate, 4.72)])
+    arrow([(candidate + 0.28, 5.0), (12.2, 5.0)])
+    label(12.3, 5.0, "$c_t$")
+
+    # The new hidden state: o_t times tanh of the new cell state.
+    ax.add_patch(FancyBboxPatch((out - 0.45, 3.85), 0.9, 0.5, boxstyle="round,pad=0.05",
+                                facecolor="white", edgecolor=g_col))
+    ax.text(out, 4.1, "tanh", ha="center", va="center", fontsize=12)
+    arrow([(out, 5.0), (out, 4.4)])
+    op(out, 2.5, r"$\times$")
+    arrow([(out, 3.8), (out, 2.78)])
+    arrow([(show + 0.45, 2.5), (out - 0.28, 2.5)], o_col)
+    arrow([(out, 2.22), (out, 0.9), (12.2, 0.9)])
+    label(12.3, 0.9, "$h_t$")
+    arrow([(out + 0.28, 2.5), (11.7, 2.5), (11.7, 6.3)])
+    label(11.85, 6.2, "output $h_t$", size=12)
+    ax.set_title("One LSTM step: gates are boxes, elementwise operations are circles")
+    return fig

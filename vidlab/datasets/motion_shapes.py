@@ -57,7 +57,7 @@ SHAPES = ("Triangle", "Square", "Star", "Cross")
 LABEL_SETS = ("motion", "shape", "shape_motion")
 NUM_GROUPS = 25  # as in UCF101
 TEST_GROUP_FRACTION = 7 / 25  # UCF101 split 1 tests on groups 1-7 of 25
-FORMAT_VERSION = 1  # bump when rendering changes, so cached copies are rebuilt
+FORMAT_VERSION = 2  # bump when rendering changes, so cached copies are rebuilt
 
 
 def class_names(label_set: str = "motion") -> list[str]:
@@ -125,7 +125,7 @@ def render_sprite(
 def _poses(motion: str, num_frames: int, size: int, rng: np.random.Generator) -> dict:
     """Per-frame centre, radius and angle of the sprite for the *drawn* motion."""
     t = np.linspace(0.0, 1.0, num_frames)
-    radius = rng.uniform(0.09, 0.13) * size
+    radius = rng.uniform(0.11, 0.15) * size
     angle0 = rng.uniform(0, 360)
     center = rng.uniform(0.3, 0.7, size=2) * size
     pose = {
@@ -144,7 +144,7 @@ def _poses(motion: str, num_frames: int, size: int, rng: np.random.Generator) ->
         start, growth = rng.uniform(0.55, 0.75), rng.uniform(1.6, 2.1)
         pose["radius"] = radius * start * growth**t
     elif motion == "RotateClockwise":  # image y points down: increasing angle turns clockwise
-        pose["angle"] = angle0 + rng.uniform(70, 130) * t
+        pose["angle"] = angle0 + rng.uniform(90, 150) * t
     else:
         raise ValueError(f"{motion!r} is not drawn directly; draw {REVERSAL_PAIRS} instead")
     return pose

@@ -1,0 +1,90 @@
+"""Specification of vidlab.backbones and vidlab.pretrain."""
+
+import json
+
+import numpy as np
+import pytest
+
+from vidlab import backbones, config, pretrain
+
+
+def test_quick_backbone_loads_the_committed_pretrained_weights():
+    backbone = backbones.get_backbone(profile="quick")
+    assert backbone.name == "shapes_vgg"
+    assert backbone.input_size == 64
+    assert backbone.model.output_shape == (None, backbone.feature_dim)
+    assert backbone.weights_id.startswith("shapes_vgg:")
+
+
+def test_committed_weights_recognise_still_images_they_never_saw():
+    backbone = backbones.get_backbone(profile="quick")
+    images, shapes, _ = pretrain.render_stills(300, seed=123)
+    predicted = backbone.classifier.predict(pretrain.preprocess(images), verbose=0)["shape"]
+    manifest = json.loads((config.DATA_DIR / pretrain.MANIFEST).read_text())
+    documented = manifest["shapes_vgg.weights.h5"]["still_image_accuracy"]
+    assert np.mean(predicted.argmax(1) == shapes) >= documented - 0.03
+
+
+def test_damaged_weights_are_refused_with_a_clear_message(tmp_path, monkeypatch):
+    (tmp_path / "shapes_vgg.weights.h5").write_bytes(b"not weights")
+    (tmp_path / pretrain.MANIFEST).write_text(
+        json.dumps({"shapes_vgg.weights.h5": {"sha256": "0" * 64}})
+    )
+    monkeypatch.setattr(config, "DATA_DIR", tmp_path)
+    with pytest.raises(backbones.WeightsUnavailableError, match="python -m vidlab.pretrain"):
+        backbones.get_backbone("shapes_vgg", "quick")
+
+
+def test_missing_weights_say_how_to_restore_them(tmp_path, monkeypatch):
+    monkeypatch.setattr(config, "DATA_DIR", tmp_path)
+    with pytest.raises(backbones.WeightsUnavailableError, match="git checkout data/"):
+        backbones.get_backbone("shapes_vgg", "quick")
+
+
+def test_offline_imagenet_weights_fail_with_a_message_naming_the_quick_profile(monkeypatch):
+    import keras
+
+    def offline(*args, **kwargs):
+        raise Exception("URL fetch failure: Name or service not known")
+
+    monkeypatch.setattr(keras.applications, "MobileNetV2", offline)
+    with pytest.raises(backbones.WeightsUnavailableError, match="VIDLAB_PROFILE=quick"):
+        backbones.get_backbone("mobilenet_v2", "full")
+
+
+def test_full_backbones_build_offline_without_weights():
+    backbone = backbones.get_backbone("mobilenet_v2", "full", weights=False)
+    assert backbone.input_size == 224
+    assert backbone.feature_dim == 1280
+    x = backbone.preprocess(np.full((1, 224, 224, 3), 255.0))
+    assert np.allclose(x, 1.0)  # MobileNetV2 expects [-1, 1]
+
+
+def test_unknown_backbone_names_the_valid_ones():
+    with pytest.raises(ValueError, match="shapes_vgg"):
+        backbones.get_backbone("resnet9000")
+
+
+def test_describe_frames_names_a_shape_per_frame():
+    backbone = backbones.get_backbone(profile="quick")
+    images, _, _ = pretrain.render_stills(3, seed=5)
+    labels = backbones.describe_frames(backbone, images)
+    assert len(labels) == 3
+    assert all(label.split()[0] in ("Triangle", "Square", "Star", "Cross") for label in labels)
+
+
+def test_still_images_are_deterministic_and_carry_their_pose():
+    a = pretrain.render_stills(4, seed=3)
+    b = pretrain.render_stills(4, seed=3)
+    for x, y in zip(a, b, strict=True):
+        np.testing.assert_array_equal(x, y)
+    images, shapes, poses = a
+    assert images.shape == (4, 64, 64, 3) and shapes.shape == (4,) and poses.shape == (4, 5)
+    np.testing.assert_allclose(poses[:, 3] ** 2 + poses[:, 4] ** 2, 1.0, rtol=1e-5)
+
+
+def test_stills_are_jpeg_compressed_like_video_frames():
+    image = pretrain.render_stills(1, seed=9)[0][0]
+    squeezed = pretrain.jpeg_round_trip(image, 30)
+    assert squeezed.shape == image.shape and squeezed.dtype == np.uint8
+    assert 0 < np.abs(squeezed.astype(int) - image).mean() < 20

@@ -1,0 +1,94 @@
+"""Specification of vidlab.features: batched extraction, the cache, pooling."""
+
+import numpy as np
+import pytest
+
+from vidlab import features
+from vidlab.backbones import get_backbone
+
+
+@pytest.fixture(scope="module")
+def backbone():
+    return get_backbone("shapes_vgg", "quick", weights=False)
+
+
+@pytest.fixture
+def clips():
+    return np.random.default_rng(0).integers(0, 256, (3, 4, 48, 48, 3), dtype=np.uint8)
+
+
+def test_extract_features_returns_one_vector_per_frame(backbone, clips):
+    out = features.extract_features(clips, backbone, batch_size=5, progress=False)
+    assert out.shape == (3, 4, backbone.feature_dim)
+    assert out.dtype == np.float32
+
+
+def test_batched_extraction_equals_the_naive_per_frame_loop(backbone, clips):
+    fast = features.extract_features(clips, backbone, batch_size=7, progress=False)
+    slow = features.naive_extract(clips, backbone)
+    np.testing.assert_allclose(fast, slow, rtol=1e-4, atol=1e-4)
+
+
+def test_extract_features_rejects_a_single_clip(backbone, clips):
+    with pytest.raises(ValueError, match=r"\(N, T, H, W, 3\)"):
+        features.extract_features(clips[0], backbone)
+
+
+def test_cache_computes_once_and_reuses(tmp_path, monkeypatch):
+    monkeypatch.setenv("VIDLAB_CACHE", str(tmp_path))
+    calls = []
+
+    def compute():
+        calls.append(1)
+        return {"x": np.arange(6, dtype=np.float32).reshape(2, 3), "y": np.array([1, 2])}
+
+    first = features.cached("demo", {"a": 1}, compute)
+    second = features.cached("demo", {"a": 1}, compute)
+    assert len(calls) == 1
+    np.testing.assert_array_equal(first["x"], second["x"])
+    np.testing.assert_array_equal(second["y"], [1, 2])
+
+
+def test_a_changed_setting_never_reuses_stale_features(tmp_path, monkeypatch):
+    monkeypatch.setenv("VIDLAB_CACHE", str(tmp_path))
+    features.cached("demo", {"size": 64}, lambda: {"x": np.zeros(2, np.float32)})
+    other = features.cached("demo", {"size": 112}, lambda: {"x": np.ones(2, np.float32)})
+    np.testing.assert_array_equal(other["x"], [1, 1])
+
+
+def test_a_damaged_cache_file_is_recomputed_with_a_warning(tmp_path, monkeypatch):
+    monkeypatch.setenv("VIDLAB_CACHE", str(tmp_path))
+    features.cached("demo", {"k": 1}, lambda: {"x": np.zeros(2, np.float32)})
+    (cached_file,) = (tmp_path / "features").glob("demo-*.npz")
+    cached_file.write_bytes(b"half a file")
+    with pytest.warns(UserWarning, match="recomputing"):
+        out = features.cached("demo", {"k": 1}, lambda: {"x": np.ones(2, np.float32)})
+    np.testing.assert_array_equal(out["x"], [1, 1])
+
+
+def test_no_temporary_files_are_left_in_the_cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("VIDLAB_CACHE", str(tmp_path))
+    features.cached("demo", {"k": 2}, lambda: {"x": np.zeros(2, np.float32)})
+    assert [p.name for p in (tmp_path / "features").iterdir() if p.name.startswith(".")] == []
+
+
+def test_max_min_pool_concatenates_max_then_min_over_time():
+    x = np.array([[[1.0, -2.0], [3.0, 0.0], [2.0, 5.0]]])
+    np.testing.assert_array_equal(features.max_min_pool(x), [[3.0, 5.0, 1.0, -2.0]])
+
+
+def test_mean_pool_averages_over_time():
+    x = np.array([[[1.0, -2.0], [3.0, 0.0], [2.0, 5.0]]])
+    np.testing.assert_allclose(features.mean_pool(x), [[2.0, 1.0]])
+
+
+@pytest.mark.parametrize("pool", [features.max_min_pool, features.mean_pool])
+def test_pooling_is_blind_to_frame_order(pool):
+    x = np.random.default_rng(1).normal(size=(4, 6, 3))
+    np.testing.assert_allclose(pool(x), pool(x[:, ::-1]))
+
+
+@pytest.mark.parametrize("pool", [features.max_min_pool, features.mean_pool])
+def test_pooling_checks_the_feature_shape(pool):
+    with pytest.raises(ValueError, match=r"\(N, T, D\)"):
+        pool(np.zeros((4, 6)))

@@ -1,0 +1,41 @@
+"""Specification of vidlab.results: what notebooks measured, saved for the course table."""
+
+import pytest
+
+from vidlab import results
+
+
+@pytest.fixture(autouse=True)
+def cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("VIDLAB_CACHE", str(tmp_path))
+
+
+def test_recorded_results_are_read_back():
+    results.record("LSTM", "03_cnn_rnn", 0.97125, params=1234, seconds=3.21)
+    assert results.load() == {
+        "LSTM": {"notebook": "03_cnn_rnn", "accuracy": 0.9712, "params": 1234, "seconds": 3.2}
+    }
+
+
+def test_recording_a_model_again_replaces_its_result():
+    results.record("GRU", "03_cnn_rnn", 0.5)
+    results.record("GRU", "03_cnn_rnn", 0.9)
+    assert results.load()["GRU"]["accuracy"] == 0.9
+
+
+def test_label_sets_are_kept_apart():
+    results.record("spatial", "04_two_stream", 0.5, label_set="shape_motion")
+    assert results.load("motion") == {}
+
+
+def test_an_accuracy_given_in_percent_is_refused():
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+        results.record("oops", "01_frame_features", 95.0)
+
+
+def test_table_lists_models_in_notebook_order():
+    results.record("I3D", "05_i3d", 0.99, params=10)
+    results.record("pooling", "01_frame_features", 0.5)
+    lines = results.table(results.load()).splitlines()
+    assert lines[1].startswith("pooling") and lines[2].startswith("I3D")
+    assert "0.500" in lines[1]

@@ -1,0 +1,158 @@
+"""Pretrained 2D image backbones that turn a frame into a feature vector.
+
+=============  =======  ========================================================
+name           profile  what it is
+=============  =======  ========================================================
+shapes_vgg     quick    small VGG-style CNN pretrained on MotionShapes still
+                        images (weights in ``data/``), features from ``fc2``
+vgg16_fc2      full     VGG16 with ImageNet weights, features from ``fc2`` (4096)
+mobilenet_v2   full     MobileNetV2 with ImageNet weights, global average pool
+=============  =======  ========================================================
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from vidlab import config
+
+QUICK_BACKBONES = ("shapes_vgg",)
+FULL_BACKBONES = ("vgg16_fc2", "mobilenet_v2")
+DEFAULT = {"quick": "shapes_vgg", "full": "mobilenet_v2"}
+
+
+@dataclass
+class Backbone:
+    """A frame-to-feature model with the preprocessing its weights expect.
+
+    Attributes
+    ----------
+    name : str
+    model : keras.Model
+        Maps ``(B, input_size, input_size, 3)`` preprocessed frames to ``(B, feature_dim)``.
+    preprocess : callable
+        Maps RGB frames in [0, 255] (already resized) to the model's input.
+    input_size : int
+    feature_dim : int
+    classifier : keras.Model or None
+        The whole pretrained network, heads included (to show what it "sees").
+    weights_id : str
+        Identifies the weights, so cached features are never reused across them.
+    """
+
+    name: str
+    model: object
+    preprocess: Callable[[np.ndarray], np.ndarray]
+    input_size: int
+    feature_dim: int
+    classifier: object | None
+    weights_id: str
+
+
+class WeightsUnavailableError(RuntimeError):
+    """Pretrained weights could not be loaded (offline, or a damaged weights file)."""
+
+
+def _quick_weights(name: str):
+    from vidlab.pretrain import MANIFEST, sha256
+
+    path = config.DATA_DIR / f"{name}.weights.h5"
+    manifest_path = config.DATA_DIR / MANIFEST
+    if not path.is_file() or not manifest_path.is_file():
+        raise WeightsUnavailableError(
+            f"{path} is missing. It ships with the repository; restore it with "
+            "`git checkout data/` or rebuild it with `python -m vidlab.pretrain`."
+        )
+    expected = json.loads(manifest_path.read_text()).get(path.name, {}).get("sha256")
+    actual = sha256(path)
+    if actual != expected:
+        raise WeightsUnavailableError(
+            f"{path} does not match its sha256 in {manifest_path} (expected {expected}, "
+            f"got {actual}). Restore it with `git checkout data/` or rebuild both with "
+            "`python -m vidlab.pretrain`."
+        )
+    return path, actual[:16]
+
+
+def _shapes_vgg(weights: bool) -> Backbone:
+    import keras
+
+    from vidlab.pretrain import build_shapes_vgg, preprocess
+
+    classifier = build_shapes_vgg()
+    weights_id = "random"
+    if weights:
+        path, weights_id = _quick_weights("shapes_vgg")
+        classifier.load_weights(path)
+    model = keras.Model(classifier.input, classifier.get_layer("fc2").output, name="shapes_vgg_fc2")
+    return Backbone("shapes_vgg", model, preprocess, 64, model.output_shape[-1], classifier,
+                    f"shapes_vgg:{weights_id}")
+
+
+def _imagenet(name: str, weights: bool) -> Backbone:
+    import keras
+
+    apps = keras.applications
+    source = "imagenet" if weights else None
+    try:
+        if name == "vgg16_fc2":
+            classifier = apps.VGG16(weights=source, include_top=True)
+            model = keras.Model(classifier.input, classifier.get_layer("fc2").output,
+                                name="vgg16_fc2")
+            preprocess = apps.vgg16.preprocess_input
+        else:
+            classifier = apps.MobileNetV2(weights=source, include_top=True)
+            model = apps.MobileNetV2(weights=source, include_top=False, pooling="avg",
+                                     input_shape=(224, 224, 3))
+            preprocess = apps.mobilenet_v2.preprocess_input
+    except Exception as error:  # keras raises a bare Exception for a failed fetch
+        raise WeightsUnavailableError(
+            f"Could not load the ImageNet weights of {name} ({error}). They are downloaded "
+            "from the internet on first use; without a connection use the quick profile: "
+            "set VIDLAB_PROFILE=quick."
+        ) from error
+    return Backbone(name, model, lambda x: preprocess(np.array(x, np.float32)), 224,
+                    model.output_shape[-1], classifier, f"{name}:{source}")
+
+
+def get_backbone(name: str | None = None, profile: str | None = None,
+                 weights: bool = True) -> Backbone:
+    """Return a pretrained backbone by ``name`` (default: the profile's default).
+
+    ``weights=False`` builds the same architecture with random weights (offline
+    benchmarks of the full-profile models).
+    """
+    profile = config.profile() if profile is None else profile
+    name = DEFAULT[profile] if name is None else name
+    if name in QUICK_BACKBONES:
+        return _shapes_vgg(weights)
+    if name in FULL_BACKBONES:
+        return _imagenet(name, weights)
+    raise ValueError(f"Unknown backbone {name!r}; expected one of "
+                     f"{QUICK_BACKBONES + FULL_BACKBONES}.")
+
+
+def describe_frames(backbone: Backbone, frames: np.ndarray) -> list[str]:
+    """What the pretrained network "sees" in each frame, as a short label.
+
+    ``shapes_vgg``: the predicted sprite kind and its probability; ImageNet
+    backbones: the top ImageNet class and its probability.
+    """
+    from vidlab.video import resize_frames
+
+    size = backbone.input_size
+    x = backbone.preprocess(resize_frames(np.asarray(frames), (size, size)).astype(np.float32))
+    outputs = backbone.classifier.predict_on_batch(x)
+    if backbone.name == "shapes_vgg":
+        from vidlab.datasets.motion_shapes import SHAPES
+
+        probs = np.asarray(outputs["shape"])
+        return [f"{SHAPES[p.argmax()]} {p.max():.2f}" for p in probs]
+    import keras
+
+    decoded = keras.applications.imagenet_utils.decode_predictions(np.asarray(outputs), top=1)
+    return [f"{name} {prob:.2f}" for ((_, name, prob),) in decoded]

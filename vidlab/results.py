@@ -1,0 +1,52 @@
+"""Saved results, so the course-wide table is read from what the notebooks measured.
+
+Each notebook calls :func:`record` for the models it evaluates on MotionShapes
+(``motion`` labels, split 1); the last notebook and ``make run`` read them back
+with :func:`load`.  Results live in ``<cache>/results/<label_set>.json``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+from vidlab import config
+
+
+def _path(label_set: str) -> Path:
+    folder = config.cache_dir() / "results"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / f"{label_set}.json"
+
+
+def load(label_set: str = "motion") -> dict[str, dict]:
+    """All recorded results of ``label_set``, keyed by model name."""
+    path = _path(label_set)
+    return json.loads(path.read_text()) if path.is_file() else {}
+
+
+def record(model: str, notebook: str, accuracy: float, params: int | None = None,
+           seconds: float | None = None, label_set: str = "motion") -> None:
+    """Save (or replace) the test accuracy of ``model`` measured in ``notebook``."""
+    if not 0.0 <= accuracy <= 1.0:
+        raise ValueError(f"accuracy must be a fraction in [0, 1], got {accuracy}")
+    results = load(label_set)
+    results[model] = {"notebook": notebook, "accuracy": round(float(accuracy), 4),
+                      "params": params, "seconds": None if seconds is None else round(seconds, 1)}
+    path = _path(label_set)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".json")
+    with os.fdopen(fd, "w") as handle:
+        json.dump(results, handle, indent=2, sort_keys=True)
+    os.replace(tmp, path)
+
+
+def table(results: dict[str, dict]) -> str:
+    """Format results as a plain-text table, in the order of the notebooks."""
+    rows = sorted(results.items(), key=lambda item: (item[1]["notebook"], item[0]))
+    lines = [f"{'model':<28}{'notebook':<22}{'test accuracy':>14}{'parameters':>12}"]
+    for name, r in rows:
+        params = "" if r["params"] is None else f"{r['params']:,}"
+        lines.append(f"{name:<28}{r['notebook']:<22}{r['accuracy']:>14.3f}{params:>12}")
+    return "\n".join(lines)
