@@ -263,13 +263,16 @@ def read_frames(folder: str | os.PathLike, size: int | tuple[int, int] | None = 
 
 
 def write_video(
-    path: str | os.PathLike, frames: np.ndarray | Sequence[np.ndarray], fps: float = 25
+    path: str | os.PathLike, frames: np.ndarray | Sequence[np.ndarray], fps: float = 25,
+    lossless: bool = False,
 ) -> Path:
     """Write RGB (or grayscale) uint8 frames to ``path`` and return the path.
 
     The codec follows the suffix (``.avi``/``.mkv``: MJPG, ``.mp4``: mp4v), which
     all round-trip with a plain pip OpenCV (H.264 does not); odd frame sizes are
-    kept in ``.avi`` files and refused for the others.  The file is written
+    kept in lossy ``.avi`` files and refused for the others.  ``lossless=True``
+    writes FFV1 (``.avi`` or ``.mkv``, even sizes): every pixel reads back
+    exactly, which keeps a generated dataset's known truth.  The file is written
     under a temporary name and moved into place, so an existing file is only
     replaced by a complete one.
     """
@@ -286,11 +289,15 @@ def write_video(
     codec = CODECS.get(path.suffix.lower())
     if codec is None:
         raise ValueError(f"{path}: unsupported suffix; use one of {sorted(CODECS)}")
+    if lossless:
+        if path.suffix.lower() == ".mp4":
+            raise ValueError(f"{path}: lossless (FFV1) video needs an .avi or .mkv file")
+        codec = "FFV1"
     height, width, channels = frames.shape[1:]
     # FFmpeg's writers silently crop an odd width or height to an even one; OpenCV's
     # own MJPEG writer keeps every size, but only writes colour AVI files.
     odd = height % 2 == 1 or width % 2 == 1
-    if odd and path.suffix.lower() != ".avi":
+    if odd and (lossless or path.suffix.lower() != ".avi"):
         raise ValueError(
             f"{path}: {codec} {path.suffix} files need an even width and height, got "
             f"{width}x{height}; write an .avi file (any size) or crop the frames."

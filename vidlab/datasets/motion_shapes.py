@@ -57,7 +57,7 @@ SHAPES = ("Triangle", "Square", "Star", "Cross")
 LABEL_SETS = ("motion", "shape", "shape_motion")
 NUM_GROUPS = 25  # as in UCF101
 TEST_GROUP_FRACTION = 7 / 25  # UCF101 split 1 tests on groups 1-7 of 25
-FORMAT_VERSION = 2  # bump when rendering changes, so cached copies are rebuilt
+FORMAT_VERSION = 3  # bump when rendering changes, so cached copies are rebuilt
 
 
 def class_names(label_set: str = "motion") -> list[str]:
@@ -289,8 +289,8 @@ def _check_args(num_per_class: int, num_frames: int, size: int, label_set: str) 
         raise ValueError(f"num_per_class must be >= 1, got {num_per_class}")
     if not 2 <= num_frames <= 64:
         raise ValueError(f"num_frames must be between 2 and 64, got {num_frames}")
-    if not 32 <= size <= 224:
-        raise ValueError(f"size must be between 32 and 224 pixels, got {size}")
+    if not 32 <= size <= 224 or size % 2:
+        raise ValueError(f"size must be an even number of pixels from 32 to 224, got {size}")
 
 
 def generate(
@@ -323,6 +323,10 @@ def write(
 ) -> Path:
     """Write MotionShapes as ``.avi`` files in UCF101's layout and return ``root``.
 
+    The files are lossless (FFV1): they decode to exactly the generated frames, so
+    what the generator knows (the reversal property, the true motion) holds for
+    the files too.
+
     Layout: ``root/<Class>/v_<Class>_g<GG>_c<CC>.avi`` plus ``classInd.txt``,
     ``trainlist01.txt`` and ``testlist01.txt``; the test list holds out whole
     groups (the first 28% of them, as UCF101 split 1 holds out groups 1-7 of 25).
@@ -339,7 +343,7 @@ def write(
         name = names[label]
         relative = f"{name}/v_{name}_g{group:02d}_c{clip:02d}.avi"
         frames = _make_clip(label, group, clip, label_set, num_frames, size, seed, backgrounds)
-        write_video(root / relative, frames)
+        write_video(root / relative, frames, lossless=True)
         if group <= test_groups:
             test.append(relative)
         else:
