@@ -92,3 +92,12 @@ def test_pooling_is_blind_to_frame_order(pool):
 def test_pooling_checks_the_feature_shape(pool):
     with pytest.raises(ValueError, match=r"\(N, T, D\)"):
         pool(np.zeros((4, 6)))
+
+
+def test_a_cold_and_a_warm_cache_return_the_same_values(tmp_path, monkeypatch):
+    monkeypatch.setenv("VIDLAB_CACHE", str(tmp_path))
+    fine = np.array([0.1234567, 1.0001], np.float32)  # not representable in float16
+    cold = features.cached("demo", {"k": 3}, lambda: {"x": fine})
+    warm = features.cached("demo", {"k": 3}, lambda: {"x": fine})
+    np.testing.assert_array_equal(cold["x"], warm["x"])
+    assert cold["x"].dtype == np.float32

@@ -85,16 +85,17 @@ def cached(name: str, settings: dict, compute: Callable[[], dict[str, np.ndarray
                         else stored[k] for k in stored.files}
         except (OSError, ValueError) as error:
             warnings.warn(f"{path} is unreadable ({error}); recomputing it.", stacklevel=2)
-    arrays = compute()
+    stored = {k: v.astype(np.float16) if v.dtype.kind == "f" else v
+              for k, v in compute().items()}
     fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".npz", dir=folder)
     os.close(fd)
     try:
-        np.savez(tmp, **{k: v.astype(np.float16) if v.dtype.kind == "f" else v
-                         for k, v in arrays.items()})
+        np.savez(tmp, **stored)
         os.replace(tmp, path)
     finally:
         Path(tmp).unlink(missing_ok=True)
-    return arrays
+    # Return what a later call will read, so a cold and a warm cache give the same numbers.
+    return {k: v.astype(np.float32) if v.dtype == np.float16 else v for k, v in stored.items()}
 
 
 def _check_features(features: np.ndarray) -> np.ndarray:

@@ -1,0 +1,154 @@
+"""vidlab.train: group-held-out validation, seeded early-stopped fits, compact logs, evaluation."""
+
+from pathlib import Path
+
+import keras
+import numpy as np
+import pytest
+
+from vidlab import config, train
+from vidlab.datasets import VideoRecord
+
+
+def records(groups=10, per_group=3):
+    return [VideoRecord(Path(f"g{g}_c{c}.avi"), g % 2, g)
+            for g in range(1, groups + 1) for c in range(per_group)]
+
+
+def blobs(n=64, seed=0):
+    """Two classes that a linear model separates, as (N, 4) features."""
+    rng = np.random.default_rng(seed)
+    y = np.arange(n) % 2
+    x = rng.normal(0.0, 1.0, (n, 4)) + 1.5 * y[:, None]
+    return x.astype("float32"), y
+
+
+def small_model(seed=0):
+    config.seed_everything(seed)
+    inputs = keras.Input((4,))
+    x = keras.layers.Dropout(0.2)(inputs)
+    return keras.Model(inputs, keras.layers.Dense(2, activation="softmax")(x))
+
+
+# --------------------------------------------------------------------------- the split
+
+
+def test_split_by_group_keeps_every_group_on_one_side():
+    clips = records()
+
+    fit_part, held_out = train.split_by_group(clips, 0.2, seed=0)
+
+    assert sorted(np.concatenate([fit_part, held_out]).tolist()) == list(range(len(clips)))
+    fit_groups = {clips[i].group for i in fit_part}
+    held_groups = {clips[i].group for i in held_out}
+    assert not fit_groups & held_groups
+    assert len(held_groups) == 2
+
+
+def test_split_by_group_depends_on_the_seed_only():
+    clips = records()
+
+    first = train.split_by_group(clips, 0.3, seed=1)
+    again = train.split_by_group(clips, 0.3, seed=1)
+
+    for a, b in zip(first, again, strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+# --------------------------------------------------------------------------- fit
+
+
+def test_fit_logs_one_short_line_every_k_epochs_and_a_summary(capsys):
+    x, y = blobs()
+
+    history = train.fit(small_model(), x, y, x[:16], y[:16], epochs=7, batch_size=16,
+                        patience=50, learning_rate=0.01, log_every=3)
+
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split()[1] for line in lines[:-1]] == ["3", "6", "7"]
+    assert all(line.startswith("epoch") and "val_accuracy" in line for line in lines[:-1])
+    assert lines[-1].startswith("best epoch") and lines[-1].endswith(" s")
+    assert len(history.epoch) == 7
+    assert 1 <= history.best_epoch <= 7
+    assert history.seconds > 0
+
+
+def test_fit_is_bit_identical_with_the_same_seed_and_quiet_when_asked(capsys):
+    x, y = blobs()
+
+    first = train.fit(small_model(), x, y, x[:16], y[:16], epochs=3, batch_size=16, seed=3,
+                      verbose=False)
+    assert capsys.readouterr().out == ""
+    again = train.fit(small_model(), x, y, x[:16], y[:16], epochs=3, batch_size=16, seed=3,
+                      log_every=1)
+
+    assert first.history == again.history
+    assert len(capsys.readouterr().out.splitlines()) == 4
+
+
+def test_fit_stops_early_and_restores_the_best_weights():
+    x, y = blobs()
+    x_val, y_val = blobs(32, seed=1)
+    y_val = 1 - y_val  # a validation set that gets worse as training improves
+    model = small_model()
+
+    history = train.fit(model, x, y, x_val, y_val, epochs=100, batch_size=16, patience=2,
+                        learning_rate=0.05, verbose=False)
+
+    assert len(history.epoch) < 100
+    assert history.best_epoch == 1 + int(np.argmin(history.history["val_loss"]))
+    restored = model.evaluate(x_val, y_val, verbose=0, return_dict=True)["loss"]
+    assert restored == pytest.approx(min(history.history["val_loss"]), rel=1e-4)
+
+
+def test_fit_and_evaluate_take_datasets_of_batches():
+    import tensorflow as tf
+
+    x, y = blobs()
+    batches = tf.data.Dataset.from_tensor_slices((x, y)).batch(16)
+    model = small_model()
+
+    history = train.fit(model, batches, None, batches, None, epochs=2, verbose=False)
+    result = train.evaluate(model, batches.map(lambda a, b: a), y, ["a", "b"])
+
+    assert len(history.history["val_loss"]) == 2
+    assert result.confusion.sum() == len(y)
+
+
+# --------------------------------------------------------------------------- evaluate
+
+
+class Fixed:
+    """Stands in for a model: returns given probabilities, one row per input row."""
+
+    def __init__(self, probabilities):
+        self.probabilities = np.asarray(probabilities, dtype="float32")
+
+    def __call__(self, x, training=False):
+        return self.probabilities[x[:, 0].astype(int)]
+
+
+def rows(n):
+    """Inputs for :class:`Fixed`: input i asks for row i."""
+    return np.arange(n, dtype="float32")[:, None]
+
+
+def test_evaluate_reports_accuracy_per_class_and_confusion():
+    model = Fixed([[0.9, 0.1, 0.0], [0.2, 0.7, 0.1], [0.6, 0.3, 0.1], [0.1, 0.1, 0.8]])
+
+    result = train.evaluate(model, rows(4), np.array([0, 1, 1, 2]), ["Left", "Right", "Up"],
+                            batch_size=3)
+
+    assert result.accuracy == pytest.approx(0.75)
+    np.testing.assert_array_equal(result.confusion, [[1, 0, 0], [1, 1, 0], [0, 0, 1]])
+    np.testing.assert_array_equal(result.predicted, [0, 1, 0, 2])
+    assert all(name in result.report for name in ("Left", "Right", "Up", "accuracy"))
+
+
+def test_evaluate_keeps_classes_that_never_occur():
+    model = Fixed([[0.9, 0.1, 0.0], [0.8, 0.1, 0.1]])
+
+    result = train.evaluate(model, rows(2), np.array([0, 0]), ["a", "b", "c"])
+
+    assert result.confusion.shape == (3, 3)
+    assert result.accuracy == 1.0
