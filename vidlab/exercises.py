@@ -448,3 +448,94 @@ def check_fusion_weight(fn: Callable) -> None:
         hint="try every weight of np.linspace(0, 1, 21), fuse, take the argmax over classes, "
         "compare with y_val, and keep the weight with the highest accuracy.",
     )
+
+
+# --------------------------------------------------------------------------- notebook 05
+
+
+def check_inflate_kernel(fn: Callable) -> None:
+    """Check ``fn(kernel_2d, kt)``: a Conv2D kernel inflated to a Conv3D kernel, the I3D way.
+
+    Compared with :func:`vidlab.models.inflate.inflate_kernel`: ``kt`` copies of
+    the ``(kh, kw, in, out)`` kernel stacked on a new first (time) axis, each
+    divided by ``kt``, so that a video of one repeated image gives the 2D response.
+    """
+    from vidlab.models.inflate import inflate_kernel
+
+    rng = np.random.default_rng(5)
+    cases = [(rng.normal(size=(3, 3, 2, 4)).astype(np.float32), 3),
+             (rng.normal(size=(5, 5, 3, 2)).astype(np.float32), 5),
+             (rng.normal(size=(1, 1, 4, 3)).astype(np.float32), 1),
+             (rng.normal(size=(3, 3, 1, 2)).astype(np.float32), 2)]
+
+    def attempt():
+        return [fn(kernel, kt) for kernel, kt in cases]
+
+    def verify(results):
+        for (kernel, kt), result in zip(cases, results, strict=True):
+            result = np.asarray(result)
+            label = f"the inflation of a {kernel.shape} kernel to kt={kt}"
+            expected = inflate_kernel(kernel, kt)
+            assert result.shape == expected.shape, (
+                f"{label} should have shape {expected.shape} (time first), yours has "
+                f"{result.shape}"
+            )
+            assert np.allclose(result.sum(axis=0), kernel, atol=1e-5), (
+                f"{label}: its {kt} time slices should add up to the 2D kernel (a video of one "
+                "repeated image must give the image's response); yours add up to "
+                f"{np.abs(result.sum(axis=0)).mean() / np.abs(kernel).mean():.2f} times it"
+            )
+            expect_array(result, expected, label)
+
+    check(
+        "inflating a Conv2D kernel by hand", attempt, verify,
+        hint="np.repeat(kernel_2d[np.newaxis], kt, axis=0) stacks kt copies on a new time "
+        "axis; then divide by kt.",
+    )
+
+
+def _minimum_length(strides: tuple[int, ...], window: int) -> int:
+    """Smallest input length that leaves ``window`` positions after SAME-padded ``strides``."""
+    length = 1
+    while True:
+        remaining = length
+        for stride in strides:
+            remaining = -(-remaining // stride)
+        if remaining >= window:
+            return length
+        length += 1
+
+
+def check_minimum_frames(fn: Callable) -> None:
+    """Check ``fn(strides, window)``: the shortest input a head with a VALID ``window`` accepts.
+
+    With SAME padding each stride ``s`` maps a length ``n`` to ``ceil(n / s)``;
+    the answer is the smallest ``n`` that still leaves ``window`` positions at
+    the head.  I3D's time axis (strides 2, 2, 2 and a head window of 2) gives
+    :func:`vidlab.models.i3d.minimum_frames`, its space axis (five strides of 2
+    and a window of 7) :func:`vidlab.models.i3d.minimum_size`.
+    """
+    from vidlab.models import i3d
+
+    cases = [((2, 2, 2), 2), ((2, 2, 2, 2, 2), 7), ((), 3), ((3,), 2), ((2, 2), 1), ((2, 3), 4)]
+
+    def attempt():
+        return [fn(list(strides), window) for strides, window in cases]
+
+    def verify(results):
+        expected = [_minimum_length(strides, window) for strides, window in cases]
+        assert expected[0] == i3d.minimum_frames() and expected[1] == i3d.minimum_size()
+        for (strides, window), result, answer in zip(cases, results, expected, strict=True):
+            where = ("I3D's time axis: i3d.minimum_frames()" if (strides, window) == cases[0]
+                     else "I3D's space axis: i3d.minimum_size()" if (strides, window) == cases[1]
+                     else f"strides {list(strides)} and a head window of {window}")
+            assert result == answer, (
+                f"for {where}, the shortest input is {answer}, you computed {result}"
+            )
+
+    check(
+        "the shortest clip the head accepts", attempt, verify,
+        hint="walk back from the head: to leave m positions after a stride s you need "
+        "s * (m - 1) + 1 positions before it; start from m = window and go through the "
+        "strides in reverse order.",
+    )
