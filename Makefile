@@ -48,7 +48,7 @@ ifeq ($(NOTEBOOKS),)
 else
 	rm -rf $(FRESH_CACHE)
 	VIDLAB_PROFILE=quick VIDLAB_CACHE=$(FRESH_CACHE) $(BIN)/python -m pytest --nbval \
-		--nbval-current-env --sanitize-with nbval_sanitize.cfg $(NOTEBOOKS)
+		--nbval-current-env --nbval-sanitize-with nbval_sanitize.cfg $(NOTEBOOKS)
 endif
 
 outputs: $(STAMP)

@@ -1,13 +1,16 @@
 """Pretrained 2D image backbones that turn a frame into a feature vector.
 
-=============  =======  ========================================================
-name           profile  what it is
-=============  =======  ========================================================
-shapes_vgg     quick    small VGG-style CNN pretrained on MotionShapes still
-                        images (weights in ``data/``), features from ``fc2``
-vgg16_fc2      full     VGG16 with ImageNet weights, features from ``fc2`` (4096)
-mobilenet_v2   full     MobileNetV2 with ImageNet weights, global average pool
-=============  =======  ========================================================
+================  =======  ======================================================
+name              profile  what it is
+================  =======  ======================================================
+shapes_vgg        quick    small VGG-style CNN pretrained on MotionShapes still
+                           images (weights in ``data/``), features from ``fc2``
+shapes_inception  quick    width-reduced 2D Inception-V1 pretrained on the same
+                           still images (weights in ``data/``), features from
+                           its global average pool; notebook 05 inflates it
+vgg16_fc2         full     VGG16 with ImageNet weights, features from ``fc2`` (4096)
+mobilenet_v2      full     MobileNetV2 with ImageNet weights, global average pool
+================  =======  ======================================================
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ import numpy as np
 
 from vidlab import config
 
-QUICK_BACKBONES = ("shapes_vgg",)
+QUICK_BACKBONES = ("shapes_vgg", "shapes_inception")
 FULL_BACKBONES = ("vgg16_fc2", "mobilenet_v2")
 DEFAULT = {"quick": "shapes_vgg", "full": "mobilenet_v2"}
 
@@ -93,6 +96,29 @@ def _shapes_vgg(weights: bool) -> Backbone:
                     f"shapes_vgg:{weights_id}")
 
 
+def _shapes_inception(weights: bool) -> Backbone:
+    import keras
+
+    from vidlab.models.inception2d import FEATURES
+    from vidlab.pretrain import build_shapes_inception, preprocess_inception
+
+    classifier = build_shapes_inception()
+    weights_id = "random"
+    if weights:
+        try:
+            path, weights_id = _quick_weights("shapes_inception")
+        except WeightsUnavailableError as error:
+            raise WeightsUnavailableError(
+                f"{error} This backbone's command is "
+                "`python -m vidlab.pretrain --backbone shapes_inception`."
+            ) from None
+        classifier.load_weights(path)
+    model = keras.Model(classifier.input, classifier.get_layer(FEATURES).output,
+                        name="shapes_inception_features")
+    return Backbone("shapes_inception", model, preprocess_inception, 64,
+                    model.output_shape[-1], classifier, f"shapes_inception:{weights_id}")
+
+
 def _imagenet(name: str, weights: bool) -> Backbone:
     import keras
 
@@ -128,6 +154,8 @@ def get_backbone(name: str | None = None, profile: str | None = None,
     """
     profile = config.profile() if profile is None else profile
     name = DEFAULT[profile] if name is None else name
+    if name == "shapes_inception":
+        return _shapes_inception(weights)
     if name in QUICK_BACKBONES:
         return _shapes_vgg(weights)
     if name in FULL_BACKBONES:
@@ -139,7 +167,7 @@ def get_backbone(name: str | None = None, profile: str | None = None,
 def describe_frames(backbone: Backbone, frames: np.ndarray) -> list[str]:
     """What the pretrained network "sees" in each frame, as a short label.
 
-    ``shapes_vgg``: the predicted sprite kind and its probability; ImageNet
+    ``shapes_vgg``, ``shapes_inception``: the predicted sprite kind and its probability; ImageNet
     backbones: the top ImageNet class and its probability.
     """
     from vidlab.video import resize_frames
@@ -147,7 +175,7 @@ def describe_frames(backbone: Backbone, frames: np.ndarray) -> list[str]:
     size = backbone.input_size
     x = backbone.preprocess(resize_frames(np.asarray(frames), (size, size)).astype(np.float32))
     outputs = backbone.classifier.predict_on_batch(x)
-    if backbone.name == "shapes_vgg":
+    if backbone.name in QUICK_BACKBONES:
         from vidlab.datasets.motion_shapes import SHAPES
 
         probs = np.asarray(outputs["shape"])
