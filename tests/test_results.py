@@ -39,3 +39,16 @@ def test_table_lists_models_in_notebook_order():
     lines = results.table(results.load()).splitlines()
     assert lines[1].startswith("pooling") and lines[2].startswith("I3D")
     assert "0.500" in lines[1]
+
+
+def test_table_columns_line_up_however_long_a_model_name_is():
+    results.record("two-stream: temporal stream (cross-modality)", "04_two_stream", 0.964,
+                   params=2_295_016, seconds=25.7)
+    results.record("GRU", "03_cnn_rnn", 0.951, params=14_824)
+    lines = results.table(results.load()).splitlines()
+    starts = {line.index(key)
+              for line, key in zip(lines[1:], ["03_cnn_rnn", "04_two_stream"], strict=True)}
+    assert len(starts) == 1, "the notebook column starts at the same place on every row"
+    assert lines[2].split()[-4:] == ["0.964", "2,295,016", "25.7", "s"]
+    assert lines[1].endswith("14,824"), "a result without a training time leaves the column empty"
+    assert len(lines[2]) == len(lines[0]), "numbers are right-aligned under their headers"

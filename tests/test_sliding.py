@@ -66,6 +66,16 @@ def test_predict_video_batches_the_clips_and_averages_their_predictions():
     assert prediction.top(1) == [(0, 8.0)]
 
 
+def test_every_model_call_gets_a_full_batch_so_a_compiled_model_traces_one_shape():
+    model = FirstFrameModel()
+
+    prediction = predict_video(model, numbered_video(20), clip_len=4, stride=2, batch_size=4)
+
+    assert model.batch_sizes == [4, 4, 4], "9 clips: the last batch is padded from 1 to 4"
+    np.testing.assert_array_equal(prediction.clip_probabilities[:, 0], np.arange(0, 17, 2))
+    np.testing.assert_allclose(prediction.probabilities, [8.0, 1.0])
+
+
 def test_predict_video_preprocesses_each_batch_and_accepts_a_plain_function():
     seen = []
 

@@ -43,10 +43,22 @@ def record(model: str, notebook: str, accuracy: float, params: int | None = None
 
 
 def table(results: dict[str, dict]) -> str:
-    """Format results as a plain-text table, in the order of the notebooks."""
+    """Format results as a plain-text table, in the order of the notebooks.
+
+    Columns: model, notebook, test accuracy, parameters and training time
+    (``12.3 s``; empty where a notebook did not record them).  The model and
+    notebook columns are as wide as their longest entry.
+    """
     rows = sorted(results.items(), key=lambda item: (item[1]["notebook"], item[0]))
-    lines = [f"{'model':<28}{'notebook':<22}{'test accuracy':>14}{'parameters':>12}"]
-    for name, r in rows:
-        params = "" if r["params"] is None else f"{r['params']:,}"
-        lines.append(f"{name:<28}{r['notebook']:<22}{r['accuracy']:>14.3f}{params:>12}")
+    cells = [(name, r["notebook"], f"{r['accuracy']:.3f}",
+              "" if r["params"] is None else f"{r['params']:,}",
+              "" if r.get("seconds") is None else f"{r['seconds']:.1f} s") for name, r in rows]
+    header = ("model", "notebook", "test accuracy", "parameters", "training")
+    widths = [max(len(row[i]) for row in [header, *cells]) for i in range(len(header))]
+    lines = []
+    for row in [header, *cells]:
+        left = f"{row[0]:<{widths[0]}}  {row[1]:<{widths[1]}}"
+        numbers = zip(row[2:], widths[2:], strict=True)
+        right = "".join(f"  {value:>{width}}" for value, width in numbers)
+        lines.append((left + right).rstrip())
     return "\n".join(lines)

@@ -101,7 +101,9 @@ def predict_video(
         Clip length and the step between clip starts (default: ``clip_len``,
         clips side by side).
     batch_size
-        Clips per model call: the memory bound.
+        Clips per model call: the memory bound.  Every call gets exactly
+        ``batch_size`` clips (the last batch is padded with copies of its last
+        clip, whose outputs are dropped), so a compiled model traces one shape.
     preprocess
         Applied to each batch of clips before the model (e.g.
         :func:`vidlab.models.i3d.preprocess_rgb`).
@@ -121,9 +123,11 @@ def predict_video(
     call = getattr(model, "predict_on_batch", model)
     outputs = []
     for first in range(0, len(starts), batch_size):
-        batch = np.stack([_window(frames, s, clip_len) for s in starts[first:first + batch_size]])
+        chosen = starts[first:first + batch_size]
+        padded = np.concatenate([chosen, np.repeat(chosen[-1:], batch_size - len(chosen))])
+        batch = np.stack([_window(frames, s, clip_len) for s in padded])
         if preprocess is not None:
             batch = preprocess(batch)
-        outputs.append(np.asarray(call(batch)))
+        outputs.append(np.asarray(call(batch))[:len(chosen)])
     clip_probabilities = np.concatenate(outputs)
     return VideoPrediction(starts, clip_probabilities, clip_probabilities.mean(axis=0))
