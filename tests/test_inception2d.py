@@ -5,6 +5,7 @@ import json
 import keras
 import numpy as np
 import pytest
+from keras import layers
 
 from vidlab import backbones, config, pretrain
 from vidlab.models import inception2d
@@ -150,6 +151,18 @@ def test_video_classifier_puts_a_new_softmax_head_on_the_features():
     assert model.count_params() == features_3d.count_params() + 128 * 8 + 8
     video = np.zeros((1, FRAMES, 64, 64, 3), np.float32)
     np.testing.assert_allclose(np.asarray(model(video)).sum(), 1.0, rtol=1e-5)
+
+
+def test_video_classifier_lets_moving_statistics_follow_a_short_fine_tuning():
+    features_3d = inflated_features(InceptionV1Mini(), num_frames=FRAMES)
+
+    model = video_classifier(features_3d, num_classes=8, bn_momentum=0.9)
+
+    norms = [layer for layer in model.layers if isinstance(layer, layers.BatchNormalization)]
+    assert norms and all(layer.momentum == 0.9 for layer in norms)
+    rebuilt = keras.models.clone_model(model)
+    assert all(layer.momentum == 0.9 for layer in rebuilt.layers
+               if isinstance(layer, layers.BatchNormalization)), "a clone keeps the momentum"
 
 
 def test_features_model_stops_at_the_global_average_pool():

@@ -396,3 +396,38 @@ def test_an_interrupted_generation_leaves_nothing_behind(tmp_path, monkeypatch):
     assert list((tmp_path / "motion_shapes").iterdir()) == []
     monkeypatch.setattr(motion_shapes, "write", real_write)
     assert motion_shapes.load(**LOAD_ARGS).train
+
+
+def test_every_motion_class_has_its_reversal_partner():
+    names = motion_shapes.class_names("motion")
+
+    partners = motion_shapes.reversal_partners(names)
+
+    assert names[partners[names.index("SlideLeft")]] == "SlideRight"
+    assert names[partners[names.index("RotateClockwise")]] == "RotateCounterClockwise"
+    np.testing.assert_array_equal(partners[partners], np.arange(len(names)))
+
+
+def test_shape_motion_classes_keep_their_shape_when_reversed():
+    names = motion_shapes.class_names("shape_motion")
+
+    partners = motion_shapes.reversal_partners(names)
+
+    assert names[partners[names.index("StarSlideLeft")]] == "StarSlideRight"
+
+
+def test_classes_without_a_partner_map_to_themselves():
+    np.testing.assert_array_equal(motion_shapes.reversal_partners(["Triangle", "Star"]), [0, 1])
+
+
+def test_reversed_clips_are_real_samples_of_the_partner_class():
+    names = motion_shapes.class_names("motion")
+    clips, labels, _ = motion_shapes.generate(1, 6, 32, "motion", seed=3)
+
+    more_clips, more_labels = motion_shapes.add_reversed(clips, labels, names)
+
+    assert len(more_clips) == 2 * len(clips)
+    left = names.index("SlideLeft")
+    i = int(np.flatnonzero(labels == names.index("SlideRight"))[0])
+    np.testing.assert_array_equal(more_clips[len(clips) + i], clips[i][::-1])
+    assert more_labels[len(clips) + i] == left

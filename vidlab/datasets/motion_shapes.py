@@ -71,6 +71,39 @@ def class_names(label_set: str = "motion") -> list[str]:
     raise ValueError(f"label_set must be one of {LABEL_SETS}, got {label_set!r}")
 
 
+def reversal_partners(names: list[str]) -> np.ndarray:
+    """Return, for every class index, the index of the class it becomes when played backwards.
+
+    ``names`` are class names of any label set (``class_names(...)``): a name
+    containing a motion of :data:`REVERSAL_PAIRS` maps to the name with its
+    partner motion (``SlideLeft`` <-> ``SlideRight``, ``StarZoomIn`` <->
+    ``StarZoomOut``); a class with no partner in ``names`` maps to itself.
+    """
+    partner_motion = REVERSAL_PAIRS | {v: k for k, v in REVERSAL_PAIRS.items()}
+    index = {name: k for k, name in enumerate(names)}
+    partners = []
+    for k, name in enumerate(names):
+        motion = next((m for m in sorted(partner_motion, key=len, reverse=True)
+                       if name.endswith(m)), None)
+        other = None if motion is None else name[: -len(motion)] + partner_motion[motion]
+        partners.append(index.get(other, k))
+    return np.array(partners)
+
+
+def add_reversed(clips: np.ndarray, labels: np.ndarray,
+                 names: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Append every clip played backwards, labelled with its reversal partner.
+
+    Exact for MotionShapes, whose reversed classes are drawn as their partner
+    played backwards: the new clips are samples of the partner class.  Every
+    background then appears with both directions of a pair, so a model cannot
+    tell the direction from the background.  Returns ``(2N, ...)`` clips and labels.
+    """
+    partners = reversal_partners(names)
+    return (np.concatenate([clips, clips[:, ::-1]]),
+            np.concatenate([labels, partners[np.asarray(labels)]]))
+
+
 def _shape_outline(shape: str) -> np.ndarray:
     """Vertices of ``shape`` in unit coordinates (radius about 1)."""
     if shape == "Triangle":

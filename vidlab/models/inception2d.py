@@ -275,13 +275,25 @@ def inflated_features(
 
 
 def video_classifier(
-    features_3d: keras.Model, num_classes: int, dropout: float = 0.3, name: str = "mini_i3d"
+    features_3d: keras.Model,
+    num_classes: int,
+    dropout: float = 0.3,
+    bn_momentum: float | None = 0.9,
+    name: str = "mini_i3d",
 ) -> keras.Model:
     """Put a new head on inflated features: dropout, then a softmax over ``num_classes``.
 
     The still-image heads are left behind, as I3D replaces ImageNet's
-    classifier with one for the video classes.
+    classifier with one for the video classes.  ``bn_momentum`` (None: keep)
+    resets the momentum of every batch normalisation: a fine-tuning run of a
+    few epochs changes the weights fast, and the moving statistics used at
+    validation and test time must follow within an epoch or two (at 0.99 they
+    lag, and validation accuracy trails training accuracy by epochs).
     """
+    if bn_momentum is not None:
+        for layer in features_3d.layers:
+            if isinstance(layer, layers.BatchNormalization):
+                layer.momentum = bn_momentum
     x = layers.Dropout(dropout, name="head_dropout")(features_3d.output)
     outputs = layers.Dense(num_classes, activation="softmax", name="predictions")(x)
     return keras.Model(features_3d.input, outputs, name=name)
