@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 NOTEBOOKS := $(sort $(wildcard notebooks/[0-9]*.ipynb))
 
-.PHONY: run test test-slow lint unit notebooks outputs lab bench clean help
+.PHONY: run test test-slow lint unit notebooks outputs lab bench slides clean help
 
 help:
 	@echo "make run      execute every notebook (quick profile) and render the course to build/"
@@ -16,6 +16,7 @@ help:
 	@echo "make outputs  re-execute the notebooks in place to refresh their stored outputs"
 	@echo "make lab      open Jupyter Lab"
 	@echo "make bench    run the benchmarks in benchmarks/"
+	@echo "make slides   export every notebook to reveal.js slides in build/slides/ (open offline)"
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -60,6 +61,11 @@ lab: $(STAMP)
 
 bench: $(STAMP)
 	@for b in benchmarks/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+# Instructor slides from the notebooks' stored outputs (nothing is executed); reveal.js and
+# MathJax are copied next to them, so build/slides/ opens without a network.
+slides: $(STAMP)
+	$(BIN)/python -m vidlab.slides --out build/slides
 
 clean:
 	rm -rf build
