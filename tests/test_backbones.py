@@ -25,14 +25,17 @@ def test_committed_weights_recognise_still_images_they_never_saw():
     assert np.mean(predicted.argmax(1) == shapes) >= documented - 0.03
 
 
-def test_damaged_weights_are_refused_with_a_clear_message(tmp_path, monkeypatch):
-    (tmp_path / "shapes_vgg.weights.h5").write_bytes(b"not weights")
+@pytest.mark.parametrize("name, rebuild", [("shapes_vgg", "python -m vidlab.pretrain"),
+                                           ("shapes_inception", "--backbone shapes_inception")])
+def test_damaged_weights_are_refused_naming_the_command_that_rebuilds_them(
+        tmp_path, monkeypatch, name, rebuild):
+    (tmp_path / f"{name}.weights.h5").write_bytes(b"not weights")
     (tmp_path / pretrain.MANIFEST).write_text(
-        json.dumps({"shapes_vgg.weights.h5": {"sha256": "0" * 64}})
+        json.dumps({f"{name}.weights.h5": {"sha256": "0" * 64}})
     )
     monkeypatch.setattr(config, "DATA_DIR", tmp_path)
-    with pytest.raises(backbones.WeightsUnavailableError, match="python -m vidlab.pretrain"):
-        backbones.get_backbone("shapes_vgg", "quick")
+    with pytest.raises(backbones.WeightsUnavailableError, match=rebuild):
+        backbones.get_backbone(name, "quick")
 
 
 def test_missing_weights_say_how_to_restore_them(tmp_path, monkeypatch):

@@ -201,17 +201,6 @@ def test_the_manifest_documents_the_recipe_of_the_committed_weights():
     assert entry["sha256"] == pretrain.sha256(config.DATA_DIR / "shapes_inception.weights.h5")
 
 
-def test_damaged_weights_are_refused_naming_the_command_that_rebuilds_them(tmp_path, monkeypatch):
-    (tmp_path / "shapes_inception.weights.h5").write_bytes(b"not weights")
-    (tmp_path / pretrain.MANIFEST).write_text(
-        json.dumps({"shapes_inception.weights.h5": {"sha256": "0" * 64}})
-    )
-    monkeypatch.setattr(config, "DATA_DIR", tmp_path)
-
-    with pytest.raises(backbones.WeightsUnavailableError, match="--backbone shapes_inception"):
-        backbones.get_backbone("shapes_inception", "quick")
-
-
 def test_the_command_line_offers_both_backbones(capsys):
     with pytest.raises(SystemExit):
         pretrain.main(["--help"])
