@@ -2,6 +2,7 @@
 
 import re
 
+import keras
 import numpy as np
 import pytest
 
@@ -364,3 +365,15 @@ def test_checkpoint_to_npz_keeps_the_stream_variables(tmp_path):
         assert sorted(archive.files) == sorted(arrays)
         for name, value in arrays.items():
             np.testing.assert_array_equal(archive[name], value)
+
+
+def test_predictions_are_float32_under_mixed_precision():
+    previous = keras.config.dtype_policy()
+    keras.config.set_dtype_policy("mixed_float16")
+    try:
+        model = InceptionI3D(**SMALL, final_endpoint="Predictions")
+    finally:
+        keras.config.set_dtype_policy(previous)
+
+    assert model.get_layer("Mixed_5c").compute_dtype == "float16"
+    assert model.output.dtype == "float32"

@@ -296,3 +296,18 @@ def test_mirror_average_can_return_every_view():
     assert views.shape == (2, 2, 3)
     np.testing.assert_array_equal(views[0], DirectionModel().predict(stacks))
     np.testing.assert_array_equal(mean, views.mean(axis=0))
+
+
+def test_both_streams_output_float32_probabilities_under_mixed_precision():
+    previous = keras.config.dtype_policy()
+    keras.config.set_dtype_policy("mixed_float16")
+    try:
+        rgb_cnn = small_rgb_cnn()
+        streams = [ts.build_spatial_stream(rgb_cnn, CLASSES),
+                   ts.build_temporal_stream(rgb_cnn, CLASSES, length=2)]
+    finally:
+        keras.config.set_dtype_policy(previous)
+
+    for stream in streams:
+        assert stream.get_layer("fc2").compute_dtype == "float16", "the trunk runs in float16"
+        assert stream.output.dtype == "float32", "a float16 softmax loses small probabilities"

@@ -368,7 +368,7 @@ def InceptionI3D(
             return keras.Model(inputs, x, name=name)
     x = _logits(x, num_classes, dropout)
     if final_endpoint == "Predictions":
-        x = layers.Softmax(name="Predictions")(x)
+        x = layers.Softmax(dtype="float32", name="Predictions")(x)  # float32 under mixed precision
     return keras.Model(inputs, x, name=name)
 
 

@@ -132,8 +132,11 @@ def _recurrent_head(x, num_classes: int, cell: str, units: int, layers: int,
         x = keras.layers.Dense(projection, activation="tanh", name="frame_projection")(x)
     recurrent = keras.layers.LSTM if cell == "lstm" else keras.layers.GRU
     for i in range(1, layers + 1):
-        # Every layer but the last hands its whole sequence of states to the next one.
-        layer = recurrent(units, return_sequences=i < layers, name=f"{cell}_{i}")
+        # Every layer but the last hands its whole sequence of states to the next one.  The
+        # recurrent layers compute in float32 even under mixed precision: JAX's cuDNN RNN
+        # kernel has no float16 version, and a small recurrent layer is cheap anyway.
+        layer = recurrent(units, return_sequences=i < layers, dtype="float32",
+                          name=f"{cell}_{i}")
         if bidirectional:
             layer = keras.layers.Bidirectional(layer, name=f"bidirectional_{cell}_{i}")
         x = layer(x)

@@ -258,7 +258,8 @@ def _add_head(trunk: keras.Model, num_classes: int, dropout: float, name: str) -
     x = trunk.output
     if dropout:
         x = layers.Dropout(dropout, name="head_dropout")(x)
-    outputs = layers.Dense(num_classes, activation="softmax", name="head")(x)
+    # float32 even under a mixed-precision policy: a float16 softmax loses small probabilities.
+    outputs = layers.Dense(num_classes, activation="softmax", dtype="float32", name="head")(x)
     return keras.Model(trunk.input, outputs, name=name)
 
 
