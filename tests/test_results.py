@@ -51,4 +51,13 @@ def test_table_columns_line_up_however_long_a_model_name_is():
     assert len(starts) == 1, "the notebook column starts at the same place on every row"
     assert lines[2].split()[-4:] == ["0.964", "2,295,016", "25.7", "s"]
     assert lines[1].endswith("14,824"), "a result without a training time leaves the column empty"
-    assert len(lines[2]) == len(lines[0]), "numbers are right-aligned under their headers"
+    assert lines[2].index("25.7 s") == lines[0].index("training"), "times start under the header"
+
+
+def test_a_training_time_of_another_width_moves_no_other_column():
+    results.record("I3D", "05_i3d", 0.8, params=208_838, seconds=73.5)
+    short = results.table(results.load())
+    results.record("I3D", "05_i3d", 0.8, params=208_838, seconds=125.3)
+    long = results.table(results.load())
+
+    assert short.replace("73.5 s", "T") == long.replace("125.3 s", "T")

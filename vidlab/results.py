@@ -54,11 +54,11 @@ def table(results: dict[str, dict]) -> str:
               "" if r["params"] is None else f"{r['params']:,}",
               "" if r.get("seconds") is None else f"{r['seconds']:.1f} s") for name, r in rows]
     header = ("model", "notebook", "test accuracy", "parameters", "training")
-    widths = [max(len(row[i]) for row in [header, *cells]) for i in range(len(header))]
+    widths = [max(len(row[i]) for row in [header, *cells]) for i in range(len(header) - 1)]
     lines = []
-    for row in [header, *cells]:
-        left = f"{row[0]:<{widths[0]}}  {row[1]:<{widths[1]}}"
-        numbers = zip(row[2:], widths[2:], strict=True)
-        right = "".join(f"  {value:>{width}}" for value, width in numbers)
-        lines.append((left + right).rstrip())
+    for name, notebook, accuracy, params, seconds in [header, *cells]:
+        # The training time comes last and left-aligned: it varies from run to run, and its
+        # width must not move the other columns.
+        lines.append(f"{name:<{widths[0]}}  {notebook:<{widths[1]}}  {accuracy:>{widths[2]}}  "
+                     f"{params:>{widths[3]}}  {seconds}".rstrip())
     return "\n".join(lines)
