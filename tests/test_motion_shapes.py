@@ -431,3 +431,23 @@ def test_reversed_clips_are_real_samples_of_the_partner_class():
     i = int(np.flatnonzero(labels == names.index("SlideRight"))[0])
     np.testing.assert_array_equal(more_clips[len(clips) + i], clips[i][::-1])
     assert more_labels[len(clips) + i] == left
+
+
+@pytest.mark.parametrize("mirror, expected", [
+    ("horizontal", {"SlideLeft": "SlideRight", "SlideUp": "SlideUp", "ZoomIn": "ZoomIn",
+                    "RotateClockwise": "RotateCounterClockwise"}),
+    ("vertical", {"SlideLeft": "SlideLeft", "SlideDown": "SlideUp", "ZoomOut": "ZoomOut",
+                  "RotateCounterClockwise": "RotateClockwise"}),
+])
+def test_a_mirror_swaps_its_directions_and_the_sense_of_rotation(mirror, expected):
+    names = motion_shapes.class_names("motion")
+
+    partners = motion_shapes.mirror_partners(names, mirror)
+
+    assert {name: names[partners[names.index(name)]] for name in expected} == expected
+    np.testing.assert_array_equal(partners[partners], np.arange(len(names)))
+
+
+def test_a_mirror_that_does_not_exist_is_refused():
+    with pytest.raises(ValueError, match="horizontal"):
+        motion_shapes.mirror_partners(["SlideLeft"], "diagonal")

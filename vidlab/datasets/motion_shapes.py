@@ -26,7 +26,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import cv2
@@ -71,6 +71,12 @@ def class_names(label_set: str = "motion") -> list[str]:
     raise ValueError(f"label_set must be one of {LABEL_SETS}, got {label_set!r}")
 
 
+def _partners(names: list[str], rename: Callable[[str], str]) -> np.ndarray:
+    """Index of ``rename(name)`` for every name; a name whose partner is absent maps to itself."""
+    index = {name: k for k, name in enumerate(names)}
+    return np.array([index.get(rename(name), k) for k, name in enumerate(names)])
+
+
 def reversal_partners(names: list[str]) -> np.ndarray:
     """Return, for every class index, the index of the class it becomes when played backwards.
 
@@ -80,14 +86,40 @@ def reversal_partners(names: list[str]) -> np.ndarray:
     ``StarZoomOut``); a class with no partner in ``names`` maps to itself.
     """
     partner_motion = REVERSAL_PAIRS | {v: k for k, v in REVERSAL_PAIRS.items()}
-    index = {name: k for k, name in enumerate(names)}
-    partners = []
-    for k, name in enumerate(names):
-        motion = next((m for m in sorted(partner_motion, key=len, reverse=True)
-                       if name.endswith(m)), None)
-        other = None if motion is None else name[: -len(motion)] + partner_motion[motion]
-        partners.append(index.get(other, k))
-    return np.array(partners)
+
+    def reverse(name: str) -> str:
+        for motion in sorted(partner_motion, key=len, reverse=True):
+            if name.endswith(motion):
+                return name[: -len(motion)] + partner_motion[motion]
+        return name
+
+    return _partners(names, reverse)
+
+
+#: The direction words a mirror image swaps; either mirror also swaps the sense of rotation.
+MIRROR_SWAPS = {"horizontal": ("Left", "Right"), "vertical": ("Up", "Down")}
+
+
+def mirror_partners(names: list[str], mirror: str) -> np.ndarray:
+    """Return, for every class index, the index of the class it becomes in a mirror image.
+
+    A left-right (``"horizontal"``) mirror turns ``SlideLeft`` into
+    ``SlideRight``, a top-bottom (``"vertical"``) one ``SlideUp`` into
+    ``SlideDown``, and either turns a clockwise rotation counter-clockwise;
+    zooms, and classes without a partner in ``names``, map to themselves.
+    """
+    if mirror not in MIRROR_SWAPS:
+        raise ValueError(f"mirror must be one of {tuple(MIRROR_SWAPS)}, got {mirror!r}")
+
+    def reflect(name: str) -> str:
+        for a, b in (("CounterClockwise", "Clockwise"), MIRROR_SWAPS[mirror]):
+            if a in name:
+                return name.replace(a, b)
+            if b in name:
+                return name.replace(b, a)
+        return name
+
+    return _partners(names, reflect)
 
 
 def add_reversed(clips: np.ndarray, labels: np.ndarray,
