@@ -152,3 +152,29 @@ def test_evaluate_keeps_classes_that_never_occur():
 
     assert result.confusion.shape == (3, 3)
     assert result.accuracy == 1.0
+
+
+
+class CountTrainingCalls(keras.layers.Layer):
+    """Identity that counts how often it is called in training mode (once per trace in graphs)."""
+
+    calls = 0
+
+    def call(self, x, training=None):
+        if training:
+            CountTrainingCalls.calls += 1
+        return x
+
+
+def test_fit_traces_its_training_step_once():
+    """No variable is created inside the first step, so TensorFlow traces it only once."""
+    if keras.backend.backend() != "tensorflow":
+        pytest.skip("retracing on variable creation is TensorFlow's")
+    x, y = blobs()
+    config.seed_everything(0)
+    inputs = keras.Input((4,))
+    outputs = keras.layers.Dense(2, activation="softmax")(CountTrainingCalls()(inputs))
+    CountTrainingCalls.calls = 0
+    train.fit(keras.Model(inputs, outputs), x, y, x[:16], y[:16], epochs=3, batch_size=16,
+              verbose=False)
+    assert CountTrainingCalls.calls == 1
