@@ -1,0 +1,128 @@
+"""Conv3D and MaxPooling3D computed with 2D operations: the same numbers, faster on a CPU.
+
+TensorFlow's CPU kernels for the *gradients* of ``Conv3D`` and ``MaxPooling3D``
+are much slower than those of their 2D counterparts at the sizes of the quick
+profile: training the mini-I3D of notebook 05 spent 40 % of every step in
+``MaxPool3DGrad`` and most of the rest in ``Conv3DBackpropFilter``
+(``benchmarks/layers3d.py`` measures both against the layers here).  Both
+operations can be written with 2D ones:
+
+* A 3D convolution with a ``kt x kh x kw`` kernel is, for each output frame, a
+  2D convolution of the ``kt`` input frames it reads, stacked along channels,
+  with the kernel's ``kt`` slices stacked the same way
+  (:class:`StackedConv3D`).
+* A 3D max pool is a 2D max pool of every frame, then a maximum over each
+  window of ``kt`` frames (:class:`SeparableMaxPooling3D`): a maximum over a
+  box is the maximum over time of the maxima over space.
+
+Both layers subclass the Keras layer they replace, keep its weights, config
+and output shape, and fall back to it where the 2D route does not apply (an
+unknown number of frames, dilation in time, grouped convolution).  They are
+what :func:`vidlab.models.inflate.inflate` builds; the full-size
+:func:`vidlab.models.i3d.InceptionI3D`, which runs on GPUs, keeps Keras's own.
+"""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+from keras import layers, ops
+
+
+def _time_windows(x, kt: int, stride: int):
+    """Return the windows of ``kt`` frames that VALID output frames read: ``(B, T_out, kt, ...)``.
+
+    Window ``t`` holds input frames ``t * stride`` to ``t * stride + kt - 1``.
+    One gather: in TensorFlow's graph ``kt`` strided slices cost three times as much.
+    """
+    frames_out = (x.shape[1] - kt) // stride + 1
+    starts = np.arange(frames_out)[:, np.newaxis] * stride
+    windows = ops.take(x, (starts + np.arange(kt)).ravel(), axis=1)
+    return ops.reshape(windows, (-1, frames_out, kt, *x.shape[2:]))
+
+
+def _same_time_padding(frames: int, kt: int, stride: int) -> tuple[int, int]:
+    """Return the frames SAME padding adds before and after (TensorFlow's rule)."""
+    total = max((-(-frames // stride) - 1) * stride + kt - frames, 0)
+    return total // 2, total - total // 2
+
+
+@keras.saving.register_keras_serializable(package="vidlab")
+class StackedConv3D(layers.Conv3D):
+    """A ``Conv3D`` computed as one 2D convolution over stacked time windows.
+
+    Input ``(batch, T, H, W, C)`` and kernel ``(kt, kh, kw, C, filters)``, as
+    ``Conv3D``.  Each output frame reads ``kt`` input frames; they are stacked
+    along channels into ``(batch * T_out, H, W, kt * C)`` and convolved in
+    space with the kernel reshaped to ``(kh, kw, kt * C, filters)``.  The
+    output equals ``Conv3D``'s to float rounding; the input is copied
+    ``kt / stride`` times in memory.
+    """
+
+    def _stackable(self, inputs) -> bool:
+        return (
+            inputs.shape[1] is not None
+            and self.dilation_rate[0] == 1
+            and self.groups == 1
+            and self.data_format == "channels_last"
+        )
+
+    def call(self, inputs):
+        if not self._stackable(inputs):
+            return super().call(inputs)
+        kt, kh, kw = self.kernel_size
+        stride = self.strides[0]
+        if self.padding == "same":
+            inputs = ops.pad(
+                inputs,
+                ((0, 0), _same_time_padding(inputs.shape[1], kt, stride), (0, 0), (0, 0), (0, 0)),
+            )
+        _, _, height, width, channels = inputs.shape
+        windows = _time_windows(inputs, kt, stride)  # (B, T_out, kt, H, W, C)
+        frames_out = windows.shape[1]
+        stacked = ops.transpose(windows, (0, 1, 3, 4, 2, 5))  # frames next to channels
+        stacked = ops.reshape(stacked, (-1, height, width, kt * channels))
+        kernel = ops.reshape(
+            ops.transpose(self.kernel, (1, 2, 0, 3, 4)), (kh, kw, kt * channels, self.filters)
+        )
+        outputs = ops.conv(
+            stacked,
+            kernel,
+            strides=self.strides[1:],
+            padding=self.padding,
+            dilation_rate=self.dilation_rate[1:],
+        )
+        outputs = ops.reshape(outputs, (-1, frames_out, *outputs.shape[1:]))
+        if self.use_bias:
+            outputs = ops.add(outputs, self.bias)
+        return self.activation(outputs) if self.activation is not None else outputs
+
+
+@keras.saving.register_keras_serializable(package="vidlab")
+class SeparableMaxPooling3D(layers.MaxPooling3D):
+    """A ``MaxPooling3D`` computed as a 2D max pool of every frame, then a max over time.
+
+    SAME padding in time repeats the edge frames, which are inside every
+    window that reaches past them, so the maximum is the one ``MaxPooling3D``
+    computes (it ignores its padding).
+    """
+
+    def call(self, inputs):
+        if inputs.shape[1] is None or self.data_format != "channels_last":
+            return super().call(inputs)
+        kt, kh, kw = self.pool_size
+        stride = self.strides[0]
+        _, frames, height, width, channels = inputs.shape
+        x = ops.reshape(inputs, (-1, height, width, channels))
+        if (kh, kw, *self.strides[1:]) != (1, 1, 1, 1):
+            x = ops.max_pool(x, (kh, kw), self.strides[1:], padding=self.padding)
+        x = ops.reshape(x, (-1, frames, *x.shape[1:]))
+        if kt == 1 and stride == 1:
+            return x
+        if self.padding == "same":
+            before, after = _same_time_padding(frames, kt, stride)
+            x = ops.concatenate(
+                [ops.repeat(x[:, :1], before, axis=1), x, ops.repeat(x[:, -1:], after, axis=1)],
+                axis=1,
+            )
+        return ops.max(_time_windows(x, kt, stride), axis=2)
