@@ -19,6 +19,7 @@ from vidlab.datasets import (
     read_clips,
     read_layout,
 )
+from vidlab.video import VideoReadError, read_video
 
 # --------------------------------------------------------------------------- helpers
 
@@ -303,6 +304,26 @@ def test_read_clips_decodes_every_record(tiny):
     assert clips.shape == (5, 3, 24, 24, 3)
     assert clips.dtype == np.uint8
     np.testing.assert_array_equal(labels, [r.label for r in tiny[:5]])
+
+
+def test_read_clips_in_threads_gives_the_clips_of_one_thread_in_record_order(tiny):
+    """Threads change the speed, never the result: same clips, same order as one worker."""
+    records = tiny[::-1]
+    alone, labels_alone = read_clips(records, num_frames=3, size=24, progress=False, workers=1)
+    threaded, labels = read_clips(records, num_frames=3, size=24, progress=False, workers=4)
+    np.testing.assert_array_equal(threaded, alone)
+    np.testing.assert_array_equal(labels, labels_alone)
+    np.testing.assert_array_equal(
+        threaded[0], read_video(records[0].path, num_frames=3, size=24))
+
+
+def test_read_clips_names_the_clip_that_cannot_be_read(tiny, tmp_path):
+    """A damaged file among good ones stops the read with an error naming that file."""
+    broken = tmp_path / "v_Broken_g01_c01.avi"
+    broken.write_bytes(b"not a video")
+    records = [*tiny[:3], VideoRecord(broken, 0, 1), *tiny[3:5]]
+    with pytest.raises(VideoReadError, match="v_Broken_g01_c01.avi"):
+        read_clips(records, num_frames=3, size=24, progress=False, workers=4)
 
 
 def test_read_clips_pads_short_clips_to_num_frames(tiny):

@@ -375,6 +375,16 @@ def test_dataset_flow_stacks_the_flow_of_every_clip(background):
         flow.dataset_flow(clips[:0], progress=False)
 
 
+def test_dataset_flow_in_threads_equals_flow_clip_by_clip(background):
+    """Threads change the speed, never the result: every clip's fields, in clip order."""
+    clips = np.stack([shapes_clip(background, motion, k=k, num_frames=3)[0]
+                      for k, motion in enumerate(["SlideLeft", "ZoomIn", "RotateClockwise",
+                                                  "SlideUp", "ZoomOut"])])
+    threaded = flow.dataset_flow(clips, "farneback", progress=False, workers=3)
+    for clip, fields in zip(clips, threaded, strict=True):
+        np.testing.assert_array_equal(fields, compute_flow(clip, "farneback"))
+
+
 def test_cached_dataset_flow_computes_once_then_reads_the_cache(background, tmp_path,
                                                                 monkeypatch):
     """The second call with the same settings reads the .npz and returns the same array."""

@@ -66,7 +66,11 @@ def quiet_stderr() -> Iterator[None]:
 def _decode_all(path: Path, stop_after: int | None = None) -> tuple[list[np.ndarray], int]:
     """Decode frames sequentially; return (BGR frames, frame count claimed by metadata)."""
     with quiet_stderr():
-        capture = cv2.VideoCapture(str(path))
+        # One decoding thread per file: the callers decode many small files in parallel
+        # (vidlab.datasets.read_clips), and FFmpeg's own threads only add start-up cost.
+        capture = cv2.VideoCapture(str(path), cv2.CAP_FFMPEG, [cv2.CAP_PROP_N_THREADS, 1])
+        if not capture.isOpened():  # not for FFmpeg (or no FFmpeg): let OpenCV choose
+            capture = cv2.VideoCapture(str(path))
         try:
             if not capture.isOpened():
                 raise VideoReadError(

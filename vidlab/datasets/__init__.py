@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import re
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -150,13 +151,22 @@ def group_split(
 
 def read_clips(
     records: list[VideoRecord], num_frames: int, size: int | tuple[int, int],
-    sampling: str = "uniform", progress: bool = True,
+    sampling: str = "uniform", progress: bool = True, workers: int | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Decode every clip into memory: ``(N, T, H, W, 3)`` uint8 and ``(N,)`` labels."""
-    clips = [
-        read_video(r.path, num_frames=num_frames, size=size, sampling=sampling)
-        for r in tqdm(records, desc="Decoding clips", disable=not progress)
-    ]
+    """Decode every clip into memory: ``(N, T, H, W, 3)`` uint8 and ``(N,)`` labels.
+
+    Clips are decoded by ``workers`` threads (default: one per CPU core;
+    OpenCV releases the GIL while it decodes) and come back in the order of
+    ``records``.  A clip
+    that cannot be read raises the error of :func:`vidlab.video.read_video`,
+    which names the file.
+    """
+    def read(record: VideoRecord) -> np.ndarray:
+        return read_video(record.path, num_frames=num_frames, size=size, sampling=sampling)
+
+    with ThreadPoolExecutor(max(1, workers or os.cpu_count() or 1)) as pool:
+        clips = list(tqdm(pool.map(read, records), total=len(records), desc="Decoding clips",
+                          disable=not progress))
     return np.stack(clips), np.array([r.label for r in records])
 
 
