@@ -18,12 +18,18 @@ import html
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import nbformat
-from nbclient import NotebookClient
 from tqdm.auto import tqdm
 
 from vidlab import results
+
+if TYPE_CHECKING:
+    import nbformat
+
+# nbformat and nbclient are imported inside the functions that run notebooks: importing
+# nbformat takes about 2 s (its JSON-schema validator), and notebook 05 imports this module
+# only for course_notebooks().
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
@@ -46,6 +52,9 @@ def strip_stderr(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
 
 def execute(path: Path, timeout: int = 600) -> tuple[nbformat.NotebookNode, float]:
     """Run ``path`` top to bottom in a fresh kernel; return the notebook and seconds taken."""
+    import nbformat
+    from nbclient import NotebookClient
+
     nb = nbformat.read(path, as_version=4)
     code_cells = sum(c.cell_type == "code" for c in nb.cells)
     bar = tqdm(total=code_cells, desc=path.stem, unit="cell", leave=True)
@@ -103,6 +112,8 @@ def write_index(rows: list[tuple[str, str, str, float]], table: str, dest: Path)
 
 def build(out: Path) -> int:
     """Execute and render every notebook into ``out``; print a summary table."""
+    import nbformat
+
     out.mkdir(parents=True, exist_ok=True)
     rows, failed = [], []
     start = time.perf_counter()
@@ -130,6 +141,8 @@ def build(out: Path) -> int:
 
 def refresh_outputs() -> int:
     """Re-execute every notebook in place (fresh kernel each) to refresh stored outputs."""
+    import nbformat
+
     for path in course_notebooks():
         nb, seconds = execute(path)
         nbformat.write(nb, path)
