@@ -108,7 +108,8 @@ def gradients(layer, x, weights=()):
 
 @pytest.mark.parametrize(
     ("frames", "kernel_size", "strides", "padding"),
-    [(5, (3, 3, 3), (2, 2, 2), "same"), (16, (3, 1, 3), (1, 1, 1), "valid")],
+    [(5, (3, 3, 3), (2, 2, 2), "same"), (16, (3, 1, 3), (1, 1, 1), "valid"),
+     (4, (1, 1, 1), (1, 1, 1), "same")],
 )
 def test_stacked_conv3d_has_the_gradients_of_conv3d(frames, kernel_size, strides, padding):
     reference, stacked = conv_pair(

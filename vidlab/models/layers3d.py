@@ -72,16 +72,17 @@ class StackedConv3D(layers.Conv3D):
             return super().call(inputs)
         kt, kh, kw = self.kernel_size
         stride = self.strides[0]
-        if self.padding == "same":
-            inputs = ops.pad(
-                inputs,
-                ((0, 0), _same_time_padding(inputs.shape[1], kt, stride), (0, 0), (0, 0), (0, 0)),
-            )
-        _, _, height, width, channels = inputs.shape
-        windows = _time_windows(inputs, kt, stride)  # (B, T_out, kt, H, W, C)
-        frames_out = windows.shape[1]
-        stacked = ops.transpose(windows, (0, 1, 3, 4, 2, 5))  # frames next to channels
-        stacked = ops.reshape(stacked, (-1, height, width, kt * channels))
+        padding = _same_time_padding(inputs.shape[1], kt, stride)
+        if self.padding == "same" and padding != (0, 0):
+            inputs = ops.pad(inputs, ((0, 0), padding, (0, 0), (0, 0), (0, 0)))
+        _, frames, height, width, channels = inputs.shape
+        if kt == 1 and stride == 1:  # every frame on its own: no windows to gather
+            frames_out, stacked = frames, ops.reshape(inputs, (-1, height, width, channels))
+        else:
+            windows = _time_windows(inputs, kt, stride)  # (B, T_out, kt, H, W, C)
+            frames_out = windows.shape[1]
+            stacked = ops.transpose(windows, (0, 1, 3, 4, 2, 5))  # frames next to channels
+            stacked = ops.reshape(stacked, (-1, height, width, kt * channels))
         kernel = ops.reshape(
             ops.transpose(self.kernel, (1, 2, 0, 3, 4)), (kh, kw, kt * channels, self.filters)
         )
