@@ -101,6 +101,19 @@ def test_fit_stops_early_and_restores_the_best_weights():
     assert restored == pytest.approx(min(history.history["val_loss"]), rel=1e-4)
 
 
+def test_fit_follows_a_learning_rate_schedule_step_by_step():
+    x, y = blobs()
+    model = small_model()
+    schedule = keras.optimizers.schedules.CosineDecay(0.05, decay_steps=8)
+
+    train.fit(model, x, y, x, y, epochs=2, batch_size=16, learning_rate=schedule,
+              verbose=False)
+
+    optimizer = model.optimizer
+    assert int(optimizer.iterations) == 8  # 2 epochs of 64 / 16 batches
+    assert float(optimizer.learning_rate) == pytest.approx(0.0, abs=1e-7)  # decayed to the end
+
+
 def test_fit_and_evaluate_take_datasets_of_batches():
     import tensorflow as tf
 

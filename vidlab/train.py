@@ -79,7 +79,7 @@ def fit(
     batch_size: int = 32,
     seed: int = 0,
     patience: int = 10,
-    learning_rate: float = 1e-3,
+    learning_rate: float | keras.optimizers.schedules.LearningRateSchedule = 1e-3,
     log_every: int = 5,
     monitor: str = "val_loss",
     verbose: bool = True,
@@ -101,6 +101,11 @@ def fit(
         A validation set of *held-out groups* (:func:`split_by_group`), never the
         test set: the test set is looked at once, at the end.  Arrays, or a
         dataset with ``y_val=None``.
+    learning_rate
+        Adam's learning rate: a number, or a schedule of the step number such as
+        ``keras.optimizers.schedules.CosineDecay(5e-3, decay_steps=epochs *
+        steps_per_epoch)``, which ends a short budget at a small rate instead of
+        in the middle of a big step.
     seed
         Seeds the shuffling and the dropout (:func:`vidlab.config.seed_everything`);
         seed again before *building* the model for identical initial weights.
