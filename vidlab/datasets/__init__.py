@@ -157,9 +157,8 @@ def read_clips(
 
     Clips are decoded by ``workers`` threads (default: one per CPU core;
     OpenCV releases the GIL while it decodes) and come back in the order of
-    ``records``.  A clip
-    that cannot be read raises the error of :func:`vidlab.video.read_video`,
-    which names the file.
+    ``records``.  A clip that cannot be read raises the error of
+    :func:`vidlab.video.read_video`, which names the file.
     """
     def read(record: VideoRecord) -> np.ndarray:
         return read_video(record.path, num_frames=num_frames, size=size, sampling=sampling)

@@ -72,9 +72,10 @@ class StackedConv3D(layers.Conv3D):
             return super().call(inputs)
         kt, kh, kw = self.kernel_size
         stride = self.strides[0]
-        padding = _same_time_padding(inputs.shape[1], kt, stride)
-        if self.padding == "same" and padding != (0, 0):
-            inputs = ops.pad(inputs, ((0, 0), padding, (0, 0), (0, 0), (0, 0)))
+        if self.padding == "same":
+            before, after = _same_time_padding(inputs.shape[1], kt, stride)
+            if before or after:
+                inputs = ops.pad(inputs, ((0, 0), (before, after), (0, 0), (0, 0), (0, 0)))
         _, frames, height, width, channels = inputs.shape
         if kt == 1 and stride == 1:  # every frame on its own: no windows to gather
             frames_out, stacked = frames, ops.reshape(inputs, (-1, height, width, channels))
