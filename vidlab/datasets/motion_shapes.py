@@ -416,7 +416,7 @@ def write(
     # Every clip has its own random generator, so threads (OpenCV encodes without the GIL)
     # change the speed, never the files.
     with ThreadPoolExecutor(os.cpu_count() or 1) as pool:
-        written = pool.map(make, *zip(*plan, strict=True))
+        written = pool.map(lambda planned: make(*planned), plan)
         for (label, group, _), relative in zip(
             plan, tqdm(written, total=len(plan), desc="Writing MotionShapes",
                        disable=not progress), strict=True):
