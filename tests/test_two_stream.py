@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from keras import layers
 
-from vidlab import flow
+from vidlab import flow, train
 from vidlab.models import two_stream as ts
 
 CLASSES = 5
@@ -156,6 +156,23 @@ def test_spatial_stream_starts_from_the_backbone_features(rgb):
                                rtol=1e-5, atol=1e-6)
     probs = model.predict(x, verbose=0)
     np.testing.assert_allclose(probs.sum(1), 1.0, rtol=1e-5)
+
+
+def test_a_frozen_trunk_leaves_only_the_head_to_train_and_unfreezing_restores_it(rgb):
+    model = ts.build_spatial_stream(rgb, CLASSES)
+    everything = sum(int(np.prod(w.shape)) for w in model.trainable_weights)
+    head = model.get_layer("head").count_params()
+    assert ts.set_trunk_trainable(model, False) == head
+    before = [w.copy() for w in model.get_weights()]
+    x = np.random.default_rng(3).uniform(0, 1, (8, 12, 12, 3)).astype(np.float32)
+    train.fit(model, x, np.arange(8) % CLASSES, x, np.arange(8) % CLASSES, epochs=1,
+              batch_size=8, verbose=False)
+    for name in ("conv1", "bn1", "fc2"):
+        for mine, theirs in zip(model.get_layer(name).get_weights(),
+                                rgb.get_layer(name).get_weights(), strict=True):
+            np.testing.assert_array_equal(mine, theirs)
+    assert not np.allclose(model.get_layer("head").get_weights()[0], before[-2])
+    assert ts.set_trunk_trainable(model, True) == everything
 
 
 def test_streams_are_built_from_a_backbone_object_too():

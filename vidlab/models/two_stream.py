@@ -254,6 +254,10 @@ def _copy_weights(source: keras.Model, target: keras.Model, cross_modality: bool
     return converted
 
 
+#: The layers :func:`build_spatial_stream` and :func:`build_temporal_stream` add to the trunk.
+HEAD_LAYERS = ("head_dropout", "head")
+
+
 def _add_head(trunk: keras.Model, num_classes: int, dropout: float, name: str) -> keras.Model:
     x = trunk.output
     if dropout:
@@ -287,6 +291,19 @@ def build_spatial_stream(backbone, num_classes: int, dropout: float = 0.5,
     trunk = _rebuild(source, source.input_shape[-1])
     _copy_weights(source, trunk, cross_modality=False)
     return _add_head(trunk, num_classes, dropout, name)
+
+
+def set_trunk_trainable(model: keras.Model, trainable: bool) -> int:
+    """Freeze (or unfreeze) everything of a stream but its new head; return its trainable weights.
+
+    Fine-tuning in two stages: a fresh head on a frozen trunk first, so that its
+    random early gradients cannot scramble the pretrained weights, then every
+    layer at a small learning rate.  Compile the model again afterwards
+    (:func:`vidlab.train.fit` does).
+    """
+    for layer in model.layers:
+        layer.trainable = trainable or layer.name in HEAD_LAYERS
+    return sum(int(np.prod(w.shape)) for w in model.trainable_weights)
 
 
 def build_temporal_stream(backbone, num_classes: int, length: int = FLOW_LENGTH,
