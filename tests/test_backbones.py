@@ -85,3 +85,30 @@ def test_still_images_are_deterministic_and_carry_their_pose():
     assert images.shape == (4, 64, 64, 3) and shapes.shape == (4,) and poses.shape == (4, 5)
     np.testing.assert_allclose(poses[:, 3] ** 2 + poses[:, 4] ** 2, 1.0, rtol=1e-5)
 
+
+
+def test_pose_classes_cut_each_pose_value_into_equal_bins():
+    turns = np.deg2rad([0.0, 90.0, 359.0, 180.0])
+    poses = np.array([
+        # x, y, radius at the low ends of their ranges; turn 0
+        [pretrain.CENTRE_RANGE[0], pretrain.CENTRE_RANGE[0], pretrain.RADIUS_RANGE[0], 0, 0],
+        # x in the middle, y and radius at the high ends
+        [0.5, pretrain.CENTRE_RANGE[1], pretrain.RADIUS_RANGE[1], 0, 0],
+        [0.2, 0.8, 0.1, 0, 0],
+        [0.84, 0.16, 0.23, 0, 0],
+    ])
+    poses[:, 3], poses[:, 4] = np.cos(turns), np.sin(turns)
+    classes = pretrain.pose_classes(poses, bins=4)
+    assert set(classes) == set(pretrain.POSE_CLASSES)
+    np.testing.assert_array_equal(classes["x"], [0, 2, 0, 3])
+    np.testing.assert_array_equal(classes["y"], [0, 3, 3, 0])
+    np.testing.assert_array_equal(classes["size"], [0, 3, 0, 3])
+    np.testing.assert_array_equal(classes["turn"], [0, 1, 3, 2])
+
+
+def test_shapes_vgg_classifies_the_pose_into_bins_beside_shape_and_pose():
+    model = pretrain.build_shapes_vgg(pose_bins=5)
+    assert model.output["shape"].shape == (None, 4)
+    assert model.output["pose"].shape == (None, 5)
+    for name in pretrain.POSE_CLASSES:
+        assert model.output[name].shape == (None, 5)

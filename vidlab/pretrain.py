@@ -9,9 +9,13 @@ one sprite on a textured background, and two targets --
 * ``shape``: which of the 4 sprite kinds it is (classification), and
 * ``pose``: where it is, how big, and how it is turned (regression),
 
-so the ``fc2`` features encode position, scale and angle, as VGG16's ``fc2``
-encodes where things are in an ImageNet photo.  The weights are written to
-``data/`` with their sha256 in ``data/MANIFEST.json``.
+The pose is learnt twice: regressed as numbers, and classified into bins (which
+eighth of the width, of the height, of the size range, of a turn).  The classes
+make single ``fc2`` units *tuned* to a region, a size or an angle, as VGG16's
+``fc2`` units respond to particular things in particular places of an ImageNet
+photo; the maximum of such a unit over a clip then says where the sprite has
+been.  The weights are written to ``data/`` with their sha256 in
+``data/MANIFEST.json``.
 """
 
 from __future__ import annotations
@@ -32,7 +36,12 @@ SYMMETRY = {"Triangle": 3, "Square": 4, "Star": 5, "Cross": 4}
 
 #: The documented recipe; `python -m vidlab.pretrain` reproduces data/ with it.
 RECIPE = {"num_images": 10000, "size": 64, "epochs": 8, "batch_size": 32, "seed": 0,
-          "learning_rate": 2e-3}
+          "learning_rate": 2e-3, "pose_bins": 8}
+#: Range of the rendered sprite centre (x and y) and radius, as fractions of the image size.
+CENTRE_RANGE = (0.15, 0.85)
+RADIUS_RANGE = (0.06, 0.24)
+#: The pose classes of ``shapes_vgg``: the names of its binned-pose heads.
+POSE_CLASSES = ("x", "y", "size", "turn")
 #: Still-image shape accuracy the recipe reaches on held-out renders (checked by the tests).
 DOCUMENTED_ACCURACY = 0.95
 
@@ -62,8 +71,8 @@ def render_stills(
             backgrounds[group] = motion_shapes.group_background(group, size, seed)
         background, hue = backgrounds[group]
         shape = motion_shapes.SHAPES[shapes[i]]
-        radius = rng.uniform(0.06, 0.24)
-        cx, cy = rng.uniform(0.15, 0.85, size=2)
+        radius = rng.uniform(*RADIUS_RANGE)
+        cx, cy = rng.uniform(*CENTRE_RANGE, size=2)
         angle = rng.uniform(0, 360)
         color = motion_shapes.hsv_to_rgb(hue + 0.5 + rng.uniform(-0.1, 0.1), 0.85, 0.95)
         frame = motion_shapes.render_sprite(
@@ -75,15 +84,36 @@ def render_stills(
     return images, shapes, poses
 
 
-def build_shapes_vgg(size: int = 64, num_shapes: int = 4):
-    """A small VGG-style CNN: three conv blocks, then ``fc1`` and ``fc2``, then two heads.
+def pose_classes(poses: np.ndarray, bins: int = RECIPE["pose_bins"]) -> dict[str, np.ndarray]:
+    """Cut the poses of :func:`render_stills` into ``bins`` equal ranges each.
+
+    Returns
+    -------
+    dict
+        ``{"x", "y", "size", "turn"}``, each an ``(N,)`` int array in ``[0, bins)``: the
+        centre's x and y over ``CENTRE_RANGE``, the radius over ``RADIUS_RANGE``, and the
+        angle times the shape's symmetry order over one full turn.
+    """
+    poses = np.asarray(poses, np.float64)
+
+    def cut(values: np.ndarray, low: float, high: float) -> np.ndarray:
+        return np.clip(np.floor((values - low) / (high - low) * bins), 0, bins - 1).astype(int)
+
+    turn = np.mod(np.arctan2(poses[:, 4], poses[:, 3]), 2 * np.pi)
+    return {"x": cut(poses[:, 0], *CENTRE_RANGE), "y": cut(poses[:, 1], *CENTRE_RANGE),
+            "size": cut(poses[:, 2], *RADIUS_RANGE), "turn": cut(turn, 0.0, 2 * np.pi)}
+
+
+def build_shapes_vgg(size: int = 64, num_shapes: int = 4, pose_bins: int = RECIPE["pose_bins"]):
+    """A small VGG-style CNN: three conv blocks, then ``fc1`` and ``fc2``, then the heads.
 
     Like VGG16, the last conv block is flattened into ``fc1``, so ``fc1``/``fc2``
     know *where* things are.  A global max pool of the same block is
     concatenated beside it: it answers "is this shape anywhere?" and makes the
     shape task learnable in a few epochs on a CPU.  Inputs are RGB scaled to
-    [0, 1] (see :func:`preprocess`); outputs are
-    ``{"shape": softmax over shapes, "pose": 5 regressed pose values}``.
+    [0, 1] (see :func:`preprocess`); outputs are ``{"shape": softmax over shapes,
+    "pose": 5 regressed pose values}`` and one softmax over ``pose_bins`` per pose class
+    (:data:`POSE_CLASSES`, targets from :func:`pose_classes`).
     """
     import keras
     from keras import layers
@@ -100,8 +130,10 @@ def build_shapes_vgg(size: int = 64, num_shapes: int = 4):
     x = layers.Dense(256, activation="relu", name="fc1")(x)
     x = layers.Dense(256, activation="relu", name="fc2")(x)
     shape = layers.Dense(num_shapes, activation="softmax", name="shape")(x)
-    pose = layers.Dense(5, name="pose")(x)
-    return keras.Model(inputs, {"shape": shape, "pose": pose}, name="shapes_vgg")
+    outputs = {"shape": shape, "pose": layers.Dense(5, name="pose")(x)}
+    for name in POSE_CLASSES:
+        outputs[name] = layers.Dense(pose_bins, activation="softmax", name=name)(x)
+    return keras.Model(inputs, outputs, name="shapes_vgg")
 
 
 def preprocess(images: np.ndarray) -> np.ndarray:
@@ -117,13 +149,15 @@ def train(recipe: dict = RECIPE, verbose: int = 2):
     size = recipe["size"]
     images, shapes, poses = render_stills(recipe["num_images"], size, recipe["seed"])
     test_images, test_shapes, _ = render_stills(2000, size, recipe["seed"] + 1)
-    model = build_shapes_vgg(size)
+    model = build_shapes_vgg(size, pose_bins=recipe["pose_bins"])
+    classes = pose_classes(poses, recipe["pose_bins"])
     model.compile(
         optimizer=keras.optimizers.Adam(recipe["learning_rate"]),
-        loss={"shape": "sparse_categorical_crossentropy", "pose": "mse"},
+        loss={"shape": "sparse_categorical_crossentropy", "pose": "mse",
+              **{name: "sparse_categorical_crossentropy" for name in classes}},
     )
     model.fit(
-        preprocess(images), {"shape": shapes, "pose": poses},
+        preprocess(images), {"shape": shapes, "pose": poses, **classes},
         batch_size=recipe["batch_size"], epochs=recipe["epochs"], verbose=verbose, shuffle=True,
     )
     predicted = model.predict(preprocess(test_images), batch_size=256, verbose=0)["shape"]
@@ -143,8 +177,8 @@ def save(model, name: str, accuracy: float, data_dir: Path = config.DATA_DIR) ->
     """Save ``model``'s weights as ``data/<name>.weights.h5`` and record them in the manifest."""
     data_dir.mkdir(parents=True, exist_ok=True)
     path = data_dir / f"{name}.weights.h5"
-    bare = build_shapes_vgg(model.input_shape[1])  # weights only, no optimizer state
-    bare.set_weights(model.get_weights())
+    bare = build_shapes_vgg(model.input_shape[1], pose_bins=model.get_layer("x").units)
+    bare.set_weights(model.get_weights())  # weights only, no optimizer state
     bare.save_weights(path)
     manifest_path = data_dir / MANIFEST
     manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else {}
