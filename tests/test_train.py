@@ -101,6 +101,19 @@ def test_fit_stops_early_and_restores_the_best_weights():
     assert restored == pytest.approx(min(history.history["val_loss"]), rel=1e-4)
 
 
+def test_improvements_smaller_than_min_delta_do_not_count():
+    x, y = blobs()
+    model = small_model()
+
+    history = train.fit(model, x, y, x, y, epochs=100, batch_size=16, patience=2,
+                        min_delta=10.0, learning_rate=0.05, verbose=False)
+
+    # No loss can improve by 10: the first epoch stays the best, and patience ends the run.
+    assert len(history.epoch) == 3
+    assert history.best_epoch == 1
+    assert min(history.history["val_loss"]) < history.history["val_loss"][0]
+
+
 def test_fit_follows_a_learning_rate_schedule_step_by_step():
     x, y = blobs()
     model = small_model()

@@ -79,6 +79,7 @@ def fit(
     batch_size: int = 32,
     seed: int = 0,
     patience: int = 10,
+    min_delta: float = 0.0,
     learning_rate: float | keras.optimizers.schedules.LearningRateSchedule = 1e-3,
     log_every: int = 5,
     monitor: str = "val_loss",
@@ -101,6 +102,10 @@ def fit(
         A validation set of *held-out groups* (:func:`split_by_group`), never the
         test set: the test set is looked at once, at the end.  Arrays, or a
         dataset with ``y_val=None``.
+    min_delta
+        The smallest change of ``monitor`` that counts as an improvement.  With
+        the default 0, a validation loss that keeps creeping towards zero resets
+        ``patience`` at every epoch and early stopping never ends the run.
     learning_rate
         Adam's learning rate: a number, or a schedule of the step number such as
         ``keras.optimizers.schedules.CosineDecay(5e-3, decay_steps=epochs *
@@ -126,7 +131,7 @@ def fit(
                   loss="sparse_categorical_crossentropy", metrics=[accuracy])
     model.optimizer.build(model.trainable_variables)
     stopper = keras.callbacks.EarlyStopping(monitor=monitor, patience=patience,
-                                            restore_best_weights=True)
+                                            min_delta=min_delta, restore_best_weights=True)
     callbacks = [stopper] + ([CompactLog(log_every)] if verbose else [])
     if y_train is None:  # a dataset that yields (inputs, labels) batches
         data = {"x": x_train, "shuffle": False}  # a dataset shuffles itself
