@@ -5,6 +5,8 @@ import pytest
 
 from vidlab import features
 from vidlab.backbones import get_backbone
+from vidlab.datasets import VideoRecord, list_videos, motion_shapes, read_clips
+from vidlab.video import VideoReadError
 
 
 @pytest.fixture(scope="module")
@@ -32,6 +34,41 @@ def test_batched_extraction_equals_the_naive_per_frame_loop(backbone, clips):
 def test_extract_features_rejects_a_single_clip(backbone, clips):
     with pytest.raises(ValueError, match=r"\(N, T, H, W, 3\)"):
         features.extract_features(clips[0], backbone)
+
+
+@pytest.fixture(scope="module")
+def records(tmp_path_factory):
+    """Real MotionShapes files: 8 clips of 4 frames, 32x32 (the backbone resizes them to 64)."""
+    root = tmp_path_factory.mktemp("videos") / "ms"
+    motion_shapes.write(root, num_per_class=1, num_frames=4, size=32, progress=False)
+    return list_videos(root)[0]
+
+
+def test_features_of_video_files_equal_those_of_the_decoded_clips(backbone, records):
+    """The tf.data path decodes while the model runs; it must not change a single number."""
+    clips, _ = read_clips(records, num_frames=4, size=32, progress=False)
+    expected = features.extract_features(clips, backbone, batch_size=12, progress=False)
+    got = features.video_features(records, backbone, num_frames=4, size=32, batch_size=12,
+                                  progress=False)
+    np.testing.assert_array_equal(got, expected)
+
+
+def test_frame_batches_hold_whole_clips_in_record_order(backbone, records):
+    batches = [b.numpy() for b in features.frame_batches(records[:5], 4, 32, backbone,
+                                                         clips_per_batch=2)]
+    assert [len(b) for b in batches] == [8, 8, 4]
+    assert batches[0].shape[1:] == (backbone.input_size, backbone.input_size, 3)
+    clips, _ = read_clips(records[4:5], num_frames=4, size=32, progress=False)
+    np.testing.assert_array_equal(batches[-1], features._prepare(clips[0], backbone))
+
+
+def test_a_broken_video_file_is_named_not_a_tensorflow_error(backbone, records, tmp_path):
+    broken = tmp_path / "v_Broken_g01_c01.avi"
+    broken.write_bytes(b"not a video")
+    mixed = [*records[:3], VideoRecord(broken, 0, 1), *records[3:]]
+    with pytest.raises(VideoReadError, match="v_Broken_g01_c01.avi"):
+        features.video_features(mixed, backbone, num_frames=4, size=32, batch_size=8,
+                                progress=False)
 
 
 def test_cache_computes_once_and_reuses(tmp_path, monkeypatch):

@@ -17,15 +17,25 @@ from vidlab import config
 from vidlab.video import resize_frames
 
 
-def _frame_batches(clips: np.ndarray, backbone, batch_size: int):
-    """Yield preprocessed batches of frames from ``(N, T, H, W, 3)`` clips, in order."""
-    frames = clips.reshape((-1, *clips.shape[2:]))
+def _prepare(frames: np.ndarray, backbone) -> np.ndarray:
+    """Frames ``(B, H, W, 3)`` in [0, 255], resized for ``backbone`` and preprocessed its way."""
     size = backbone.input_size
-    for start in range(0, len(frames), batch_size):
-        batch = frames[start:start + batch_size]
-        if batch.shape[1:3] != (size, size):
-            batch = resize_frames(batch, (size, size))
-        yield backbone.preprocess(batch.astype(np.float32))
+    if frames.shape[1:3] != (size, size):
+        frames = resize_frames(frames, (size, size))
+    return np.asarray(backbone.preprocess(frames.astype(np.float32)), np.float32)
+
+
+def _predict_batches(batches, backbone, total: int, progress: bool) -> np.ndarray:
+    """Run preprocessed frame batches through ``backbone``: ``(total, D)`` float32."""
+    out = np.empty((total, backbone.feature_dim), np.float32)
+    done = 0
+    with tqdm(total=total, desc=f"Features ({backbone.name})", unit="frame",
+              disable=not progress) as bar:
+        for batch in batches:
+            out[done:done + len(batch)] = np.asarray(backbone.model.predict_on_batch(batch))
+            done += len(batch)
+            bar.update(len(batch))
+    return out
 
 
 def extract_features(clips: np.ndarray, backbone, batch_size: int = 256,
@@ -45,20 +55,88 @@ def extract_features(clips: np.ndarray, backbone, batch_size: int = 256,
     Returns
     -------
     (N, T, D) float32 features.
+
+    See Also
+    --------
+    video_features : the same from video files, decoding while the model runs.
     """
     clips = np.asarray(clips)
     if clips.ndim != 5 or clips.shape[-1] != 3:
         raise ValueError(f"clips must have shape (N, T, H, W, 3), got {clips.shape}")
-    num_clips, num_frames = clips.shape[:2]
-    out = np.empty((num_clips * num_frames, backbone.feature_dim), np.float32)
-    done = 0
-    with tqdm(total=len(out), desc=f"Features ({backbone.name})", unit="frame",
-              disable=not progress) as bar:
-        for batch in _frame_batches(clips, backbone, batch_size):
-            out[done:done + len(batch)] = np.asarray(backbone.model.predict_on_batch(batch))
-            done += len(batch)
-            bar.update(len(batch))
-    return out.reshape(num_clips, num_frames, -1)
+    frames = clips.reshape((-1, *clips.shape[2:]))
+    batches = (_prepare(frames[start:start + batch_size], backbone)
+               for start in range(0, len(frames), batch_size))
+    return _predict_batches(batches, backbone, len(frames), progress).reshape(
+        *clips.shape[:2], -1)
+
+
+def frame_batches(records, num_frames: int, size: int, backbone, clips_per_batch: int = 16):
+    """A ``tf.data`` pipeline of the preprocessed frames of ``records``, in order.
+
+    Each element is ``(clips_per_batch * num_frames, s, s, 3)`` float32, ``s``
+    the backbone's input size (the last one may hold fewer clips).  Clips are
+    decoded by :func:`vidlab.datasets.make_dataset` (``num_frames`` sampled
+    uniformly at ``size`` pixels, several clips at a time) and preprocessed in
+    the pipeline's own threads, ahead of the model: while the model works on one
+    batch, the next ones are being decoded.
+    """
+    import tensorflow as tf
+
+    from vidlab.datasets import make_dataset
+
+    def prepare(clips: np.ndarray) -> np.ndarray:
+        # make_dataset gives float32 in [0, 255] holding whole numbers: back to uint8 exactly,
+        # so frames are resized as extract_features resizes them.
+        frames = clips.reshape((-1, *clips.shape[2:])).astype(np.uint8)
+        return _prepare(frames, backbone)
+
+    def to_frames(clips, _labels):
+        frames = tf.numpy_function(prepare, [clips], tf.float32)
+        return tf.ensure_shape(frames, (None, backbone.input_size, backbone.input_size, 3))
+
+    clip_batches = make_dataset(records, num_frames, size, clips_per_batch)
+    return clip_batches.map(to_frames, num_parallel_calls=tf.data.AUTOTUNE,
+                            deterministic=True).prefetch(1)
+
+
+def video_features(records, backbone, num_frames: int, size: int, batch_size: int = 256,
+                   progress: bool = True) -> np.ndarray:
+    """Per-frame features of video files: ``(N, num_frames, D)`` float32, in record order.
+
+    The same numbers as :func:`extract_features` on the decoded clips, without
+    holding every decoded clip in memory and without waiting for the decoder:
+    :func:`frame_batches` decodes and preprocesses the next batches while the
+    model runs on the current one.
+
+    Raises
+    ------
+    vidlab.video.VideoReadError
+        A file cannot be decoded; the error names it.
+    """
+    import tensorflow as tf
+
+    from vidlab.video import read_video
+
+    records = list(records)
+    clips_per_batch = max(1, batch_size // num_frames)
+    batches = frame_batches(records, num_frames, size, backbone, clips_per_batch)
+    done = []
+
+    def counted():
+        for batch in batches:
+            done.append(len(batch))
+            yield batch
+
+    try:
+        out = _predict_batches(counted(), backbone, len(records) * num_frames, progress)
+    except tf.errors.OpError:
+        # The pipeline failed on the next batch of clips: read them one by one to raise
+        # read_video's own error, which names the file, instead of TensorFlow's.
+        first = sum(done) // num_frames
+        for record in records[first:first + clips_per_batch]:
+            read_video(record.path, num_frames=num_frames, size=size)
+        raise
+    return out.reshape(len(records), num_frames, -1)
 
 
 def cache_key(**settings) -> str:
@@ -124,8 +202,6 @@ def dataset_features(dataset, backbone, num_frames: int, size: int,
     The cache key covers the dataset, the exact clip lists, the backbone and
     its weights, the frame count, the frame size and the sampling.
     """
-    from vidlab.datasets import read_clips
-
     settings = {
         "dataset": dataset.root.name,
         "train": [r.path.name for r in dataset.train],
@@ -139,10 +215,9 @@ def dataset_features(dataset, backbone, num_frames: int, size: int,
     def compute() -> dict[str, np.ndarray]:
         out = {}
         for split in ("train", "test"):
-            clips, labels = read_clips(getattr(dataset, split), num_frames, size,
-                                       progress=progress)
-            out[split] = extract_features(clips, backbone, progress=progress)
-            out[f"y_{split}"] = labels
+            records = getattr(dataset, split)
+            out[split] = video_features(records, backbone, num_frames, size, progress=progress)
+            out[f"y_{split}"] = np.array([r.label for r in records])
         return out
 
     return cached("frame_features", settings, compute)
