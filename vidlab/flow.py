@@ -178,7 +178,9 @@ def normalize_flow(flow: np.ndarray, bound: float = 20.0) -> np.ndarray:
     """
     if bound <= 0:
         raise ValueError(f"bound must be positive, got {bound}")
-    return (np.clip(np.asarray(flow, np.float32), -bound, bound) / bound).astype(np.float32)
+    out = np.clip(np.asarray(flow, np.float32), -bound, bound)  # a new array: scaled in place
+    out /= np.float32(bound)
+    return out
 
 
 def flow_to_color(flow: np.ndarray, max_magnitude: float | None = None) -> np.ndarray:
@@ -363,4 +365,4 @@ def cached_dataset_flow(clips: np.ndarray, key_settings: dict, method: str = "di
     def compute() -> dict[str, np.ndarray]:
         return {"flow": dataset_flow(clips, method, size, np.float16, progress)}
 
-    return cached("optical_flow", settings, compute)["flow"].astype(np.float32)
+    return cached("optical_flow", settings, compute)["flow"].astype(np.float32, copy=False)

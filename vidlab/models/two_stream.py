@@ -93,7 +93,11 @@ def stack_flows(flows: np.ndarray, length: int = FLOW_LENGTH,
         raise ValueError(f"flows must have shape (N, T-1, H, W, 2), got {flows.shape}")
     if start is None:
         start = flow_window(flows.shape[1] + 1, length)[0]
-    return np.stack([stack_flow(field, length, start) for field in flows])
+    if len(flows) == 0:
+        return np.empty((0, *flows.shape[2:4], 2 * length), flows.dtype)
+    stack_flow(flows[0], length, start)  # checks the window fits the clips
+    window = flows[:, start:start + length]  # (N, L, H, W, 2)
+    return np.moveaxis(window, 1, 3).reshape(*window.shape[:1], *window.shape[2:4], 2 * length)
 
 
 def temporal_inputs(flows: np.ndarray, length: int = FLOW_LENGTH, bound: float = 20.0,
