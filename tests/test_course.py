@@ -1,0 +1,48 @@
+"""Specification of vidlab.course: `make run` executes the notebooks in order and renders them."""
+
+import nbformat
+
+from vidlab import course
+
+
+def write_notebook(path, title, code):
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell(f"# {title}\n\nIt teaches {title.lower()}. More."),
+                nbformat.v4.new_code_cell(code)]
+    nbformat.write(nb, path)
+
+
+def test_build_executes_every_notebook_in_order_and_renders_each_one(tmp_path, monkeypatch,
+                                                                     capsys):
+    monkeypatch.setenv("VIDLAB_CACHE", str(tmp_path / "cache"))
+    folder = tmp_path / "notebooks"
+    folder.mkdir()
+    write_notebook(folder / "02_second.ipynb", "Second", "print('second ran')")
+    write_notebook(folder / "01_first.ipynb", "First", "print(6 * 7)")
+    (folder / "scratch.ipynb").write_text("not a course notebook: never run")
+
+    assert course.build(tmp_path / "build", folder) == 0
+
+    executed = nbformat.read(tmp_path / "build" / "01_first.ipynb", as_version=4)
+    assert executed.cells[1].outputs[0]["text"] == "42\n"
+    for stem in ("01_first", "02_second"):
+        assert "It teaches" in (tmp_path / "build" / f"{stem}.html").read_text()
+    index = (tmp_path / "build" / "index.html").read_text()
+    assert index.index("01_first.html") < index.index("02_second.html")
+    printed = capsys.readouterr().out
+    assert printed.index("01_first") < printed.index("02_second") < printed.index("total")
+
+
+def test_a_failing_notebook_is_reported_and_the_others_still_rendered(tmp_path, monkeypatch,
+                                                                       capsys):
+    monkeypatch.setenv("VIDLAB_CACHE", str(tmp_path / "cache"))
+    folder = tmp_path / "notebooks"
+    folder.mkdir()
+    write_notebook(folder / "01_broken.ipynb", "Broken", "raise RuntimeError('on purpose')")
+    write_notebook(folder / "02_fine.ipynb", "Fine", "print('fine')")
+
+    assert course.build(tmp_path / "build", folder) == 1
+
+    assert "FAILED 01_broken.ipynb" in capsys.readouterr().out
+    assert (tmp_path / "build" / "02_fine.html").is_file()
+    assert not (tmp_path / "build" / "01_broken.html").exists()
