@@ -5,7 +5,7 @@ import pytest
 
 from vidlab import features
 from vidlab.backbones import get_backbone
-from vidlab.datasets import VideoRecord, list_videos, motion_shapes, read_clips
+from vidlab.datasets import VideoDataset, VideoRecord, list_videos, motion_shapes, read_clips
 from vidlab.video import VideoReadError
 
 
@@ -51,6 +51,30 @@ def test_features_of_video_files_equal_those_of_the_decoded_clips(backbone, reco
     got = features.video_features(records, backbone, num_frames=4, size=32, batch_size=12,
                                   progress=False)
     np.testing.assert_array_equal(got, expected)
+
+
+@pytest.mark.parametrize("gpu", [False, True])
+def test_dataset_features_read_each_split_the_way_the_hardware_suits(backbone, records, gpu,
+                                                                     tmp_path, monkeypatch):
+    """Decoding overlaps the model only on a GPU; the features are the same either way."""
+    monkeypatch.setenv("VIDLAB_CACHE", str(tmp_path))
+    monkeypatch.setattr(features.config, "gpu_available", lambda: gpu)
+    used = []
+    monkeypatch.setattr(features, "video_features", _spy(features.video_features, used))
+    dataset = VideoDataset(records[0].path.parent.parent, ["a"], records[:5], records[5:])
+    got = features.dataset_features(dataset, backbone, num_frames=4, size=32, progress=False)
+    assert len(used) == (2 if gpu else 0)
+    clips, labels = read_clips(records[5:], num_frames=4, size=32, progress=False)
+    np.testing.assert_array_equal(got["test"], features.extract_features(
+        clips, backbone, progress=False).astype(np.float16).astype(np.float32))
+    np.testing.assert_array_equal(got["y_test"], labels)
+
+
+def _spy(function, calls):
+    def spy(*args, **kwargs):
+        calls.append(args)
+        return function(*args, **kwargs)
+    return spy
 
 
 def test_frame_batches_hold_whole_clips_in_record_order(backbone, records):
