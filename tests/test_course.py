@@ -1,8 +1,17 @@
 """Specification of vidlab.course: `make run` executes the notebooks in order and renders them."""
 
 import nbformat
+import pytest
 
 from vidlab import course
+
+
+@pytest.fixture
+def folder(tmp_path, monkeypatch):
+    """An empty notebook folder, and a cache of its own for what notebooks record."""
+    monkeypatch.setenv("VIDLAB_CACHE", str(tmp_path / "cache"))
+    (tmp_path / "notebooks").mkdir()
+    return tmp_path / "notebooks"
 
 
 def write_notebook(path, title, code):
@@ -12,11 +21,7 @@ def write_notebook(path, title, code):
     nbformat.write(nb, path)
 
 
-def test_build_executes_every_notebook_in_order_and_renders_each_one(tmp_path, monkeypatch,
-                                                                     capsys):
-    monkeypatch.setenv("VIDLAB_CACHE", str(tmp_path / "cache"))
-    folder = tmp_path / "notebooks"
-    folder.mkdir()
+def test_build_executes_every_notebook_in_order_and_renders_each_one(folder, tmp_path, capsys):
     write_notebook(folder / "02_second.ipynb", "Second", "print('second ran')")
     write_notebook(folder / "01_first.ipynb", "First", "print(6 * 7)")
     (folder / "scratch.ipynb").write_text("not a course notebook: never run")
@@ -33,11 +38,7 @@ def test_build_executes_every_notebook_in_order_and_renders_each_one(tmp_path, m
     assert printed.index("01_first") < printed.index("02_second") < printed.index("total")
 
 
-def test_a_failing_notebook_is_reported_and_the_others_still_rendered(tmp_path, monkeypatch,
-                                                                       capsys):
-    monkeypatch.setenv("VIDLAB_CACHE", str(tmp_path / "cache"))
-    folder = tmp_path / "notebooks"
-    folder.mkdir()
+def test_a_failing_notebook_is_reported_and_the_others_still_rendered(folder, tmp_path, capsys):
     write_notebook(folder / "01_broken.ipynb", "Broken", "raise RuntimeError('on purpose')")
     write_notebook(folder / "02_fine.ipynb", "Fine", "print('fine')")
 
