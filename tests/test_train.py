@@ -127,6 +127,41 @@ def test_fit_follows_a_learning_rate_schedule_step_by_step():
     assert float(optimizer.learning_rate) == pytest.approx(0.0, abs=1e-7)  # decayed to the end
 
 
+def test_fit_on_arrays_trains_exactly_as_keras_does_on_them():
+    """The batches fit builds (autotuning off) are Keras's own: same order, same numbers."""
+    x, y = blobs(70)  # 70 = 4 batches of 16 and a partial one of 6
+    histories, weights = [], []
+    for build_batches in (train._keras_batches, lambda *args, **kwargs: None):
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(train, "_keras_batches", build_batches)
+            model = small_model()  # with dropout: its randomness must line up too
+            history = train.fit(model, x, y, x[:20], y[:20], epochs=4, batch_size=16,
+                                seed=5, verbose=False)
+        histories.append(history.history)
+        weights.append(model.get_weights())
+
+    assert histories[0] == histories[1]
+    assert all(np.array_equal(a, b) for a, b in zip(*weights))
+
+
+def test_arrays_become_keras_batches_without_tf_data_autotuning():
+    if keras.backend.backend() != "tensorflow":
+        pytest.skip("the tf.data pipeline is the TensorFlow backend's")
+    x, y = blobs(70)
+
+    shuffled = train._keras_batches(x, y, 16, shuffle=True)
+    in_order = train._keras_batches(x, y, 16, shuffle=False)
+
+    assert shuffled.options().autotune.enabled is False
+    assert int(shuffled.cardinality()) == 5
+    labels = [batch_y.numpy() for _, batch_y in shuffled]
+    assert [len(batch) for batch in labels] == [16, 16, 16, 16, 6]
+    features = np.concatenate([batch_x.numpy() for batch_x, _ in shuffled])
+    assert not np.array_equal(features, x)  # shuffled ...
+    assert np.array_equal(np.sort(features, axis=0), np.sort(x, axis=0))  # ... and all there
+    assert np.array_equal(np.concatenate([batch_x.numpy() for batch_x, _ in in_order]), x)
+
+
 def test_fit_and_evaluate_take_datasets_of_batches():
     import tensorflow as tf
 
