@@ -5,6 +5,7 @@ from pathlib import Path
 import keras
 import numpy as np
 import pytest
+from tracing import CountTrainingCalls
 
 from vidlab import config, train
 from vidlab.datasets import VideoRecord
@@ -141,7 +142,7 @@ def test_fit_on_arrays_trains_exactly_as_keras_does_on_them():
         weights.append(model.get_weights())
 
     assert histories[0] == histories[1]
-    assert all(np.array_equal(a, b) for a, b in zip(*weights))
+    assert all(np.array_equal(a, b) for a, b in zip(*weights, strict=True))
 
 
 def test_arrays_become_keras_batches_without_tf_data_autotuning():
@@ -214,17 +215,6 @@ def test_evaluate_keeps_classes_that_never_occur():
     assert result.confusion.shape == (3, 3)
     assert result.accuracy == 1.0
 
-
-
-class CountTrainingCalls(keras.layers.Layer):
-    """Identity that counts how often it is called in training mode (once per trace in graphs)."""
-
-    calls = 0
-
-    def call(self, x, training=None):
-        if training:
-            CountTrainingCalls.calls += 1
-        return x
 
 
 def test_fit_traces_its_training_step_once():

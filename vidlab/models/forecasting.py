@@ -226,6 +226,17 @@ def reshape_for(name: str, X: np.ndarray, n_seq: int | None = None) -> np.ndarra
     return X.reshape(n, n_seq, 1, n_sub, 1)
 
 
+def _compile(model: keras.Model, learning_rate: float) -> None:
+    """Compile ``model`` for forecasting: Adam at ``learning_rate``, mean squared error.
+
+    Adam's slots are made here rather than in the first training step:
+    TensorFlow traces a step that creates variables twice, which cost about
+    40 % of the toy variants' training time.
+    """
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss="mse")
+    model.optimizer.build(model.trainable_variables)
+
+
 def fit_forecaster(
     name: str,
     series: Iterable[float],
@@ -276,7 +287,7 @@ def fit_forecaster(
     # reshape_for has checked that only cnn_lstm and conv_lstm get an n_seq.
     layout = {} if n_seq is None else {"n_seq": n_seq}
     model = VARIANTS[name](n_steps, units, **layout)
-    model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss="mse")
+    _compile(model, learning_rate)
     history = model.fit(X, y, epochs=epochs, verbose=verbose)
     return model, history
 
@@ -350,7 +361,7 @@ def fit_forecaster_full_batch(
     seed_everything(seed)
     layout = {} if n_seq is None else {"n_seq": n_seq}
     model = VARIANTS[name](n_steps, units, **layout)
-    model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss="mse")
+    _compile(model, learning_rate)
     y = y.reshape(-1, 1)
     losses = np.array([float(model.train_on_batch(X, y)) for _ in range(steps)])
     return model, losses
