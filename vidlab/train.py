@@ -19,7 +19,7 @@ from them (same batches, same order, same numbers), with one option changed:
 tf.data's autotuning is off.  With it on, TensorFlow 2.21 often pauses at the
 start of an epoch, idle, for up to 2.6 s on a 2-core CPU, while it shuts down
 the previous epoch's input pipeline (``benchmarks/epoch_start.py`` measures
-the pauses); notebooks 03 to 05 spend about 25 s less in them in all.
+the pauses); in A/B runs, notebooks 03 to 05 took 14 to 30 s less in all.
 """
 
 from __future__ import annotations
