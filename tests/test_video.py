@@ -244,6 +244,29 @@ def test_odd_frame_sizes_round_trip_in_avi(tmp_path, channels):
     assert np.abs(back.astype(int) - expected).mean() < 8
 
 
+@pytest.mark.parametrize("suffix", [".avi", ".mkv"])
+@pytest.mark.parametrize("channels", [3, 1])
+def test_lossless_files_read_back_every_pixel_exactly(tmp_path, suffix, channels):
+    """lossless=True: random pixels (the worst case for a lossy codec) read back unchanged."""
+    clip = np.random.default_rng(0).integers(0, 256, (5, 48, 64, 3), dtype=np.uint8)
+    if channels == 1:
+        clip = clip[..., 1]
+    back = read_video(write_video(tmp_path / f"exact{suffix}", clip, lossless=True))
+    expected = clip if channels == 3 else np.repeat(clip[..., None], 3, axis=-1)
+    np.testing.assert_array_equal(back, expected)
+
+
+@pytest.mark.parametrize(("name", "shape", "match"), [
+    ("clip.mp4", (2, 32, 32, 3), r"\.avi or \.mkv"),
+    ("odd.avi", (2, 17, 33, 3), "even width and height"),
+])
+def test_lossless_video_refuses_mp4_files_and_odd_sizes(tmp_path, name, shape, match):
+    """Lossless video needs an .avi or .mkv file of even size; nothing is written otherwise."""
+    with pytest.raises(ValueError, match=match):
+        write_video(tmp_path / name, np.zeros(shape, np.uint8), lossless=True)
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_odd_frame_sizes_are_refused_for_mp4_instead_of_silently_cropped(tmp_path):
     """mp4v needs even sizes: an odd-sized clip raises a ValueError that suggests .avi."""
     with pytest.raises(ValueError, match=r"\.avi"):
