@@ -179,13 +179,21 @@ def render_sprite(
     angle: float, color: np.ndarray,
 ) -> np.ndarray:
     """Draw ``shape`` onto a copy of ``image`` with sub-pixel, anti-aliased edges."""
+    canvas = image.copy()
+    _draw_sprite(canvas, shape, center, radius, angle, color)
+    return canvas
+
+
+def _draw_sprite(
+    canvas: np.ndarray, shape: str, center: tuple[float, float], radius: float, angle: float,
+    color: np.ndarray,
+) -> None:
+    """Draw ``shape`` onto ``canvas`` in place (see :func:`render_sprite`)."""
     theta = np.deg2rad(angle)
     rotation = np.array([[np.cos(theta), -np.sin(theta)], [np.sin(theta), np.cos(theta)]])
     points = _shape_outline(shape) @ rotation.T * radius + np.asarray(center)
-    canvas = image.copy()
     fixed = np.round(points * 16).astype(np.int32)  # 4 fractional bits
     cv2.fillPoly(canvas, [fixed], color.tolist(), lineType=cv2.LINE_AA, shift=4)
-    return canvas
 
 
 def _poses(motion: str, num_frames: int, size: int, rng: np.random.Generator) -> dict:
@@ -235,15 +243,15 @@ def render_clip_with_poses(
     reversed_of = {v: k for k, v in REVERSAL_PAIRS.items()}
     drawn = reversed_of.get(motion, motion)
     pose = _poses(drawn, num_frames, background.shape[0], rng)
-    frames = np.stack(
-        [
-            render_sprite(background, shape, (pose["cx"][i], pose["cy"][i]), pose["radius"][i],
-                          pose["angle"][i], color)
-            for i in range(num_frames)
-        ]
-    )
-    frames = frames + rng.normal(0.0, noise, frames.shape)
-    clip = np.clip(np.round(frames), 0, 255).astype(np.uint8)
+    # One float array, drawn and rounded in place: fresh large arrays are slow to allocate,
+    # and this runs for every clip of a dataset.
+    frames = np.empty((num_frames, *background.shape))
+    for i, frame in enumerate(frames):
+        frame[...] = background
+        _draw_sprite(frame, shape, (pose["cx"][i], pose["cy"][i]), pose["radius"][i],
+                     pose["angle"][i], color)
+    frames += rng.normal(0.0, noise, frames.shape)
+    clip = np.clip(np.round(frames, out=frames), 0, 255, out=frames).astype(np.uint8)
     if motion in reversed_of:
         return clip[::-1].copy(), {k: v[::-1].copy() for k, v in pose.items()}
     return clip, pose
@@ -389,7 +397,7 @@ def write(
 ) -> Path:
     """Write MotionShapes as ``.avi`` files in UCF101's layout and return ``root``.
 
-    The files are lossless (FFV1): they decode to exactly the generated frames, so
+    The files are lossless (HuffYUV): they decode to exactly the generated frames, so
     what the generator knows (the reversal property, the true motion) holds for
     the files too.
 
