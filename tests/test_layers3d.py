@@ -9,7 +9,7 @@ import tensorflow as tf
 from keras import layers
 
 from vidlab.models.inflate import inflate
-from vidlab.models.layers3d import SeparableMaxPooling3D, StackedConv3D
+from vidlab.models.layers3d import SeparableMaxPooling3D, StackedConv3D, repeat_edge_frames
 
 FILTERS = 4
 HEIGHT, WIDTH, CHANNELS = 9, 10, 3
@@ -246,3 +246,24 @@ def test_inflate_builds_the_2d_versions_of_conv3d_and_max_pooling3d():
     assert type(pool) is SeparableMaxPooling3D and isinstance(pool, layers.MaxPooling3D)
     assert conv.kernel_size == (3, 3, 3)
     assert pool.pool_size == (1, 2, 2)
+
+
+@pytest.mark.parametrize(("before", "after"), [(0, 0), (1, 0), (0, 2), (2, 1)])
+def test_repeat_edge_frames_pads_time_with_copies_of_the_first_and_last_frames(before, after):
+    x = video(4)
+
+    padded = np.asarray(repeat_edge_frames(x, before, after))
+
+    expected = np.concatenate([x[:, :1]] * before + [x] + [x[:, -1:]] * after, axis=1)
+    np.testing.assert_array_equal(padded, expected)
+
+
+def test_repeat_edge_frames_is_one_concatenation_in_a_graph():
+    """No Tile or Repeat machinery: a training step traces and runs every op of it."""
+    step = tf.function(lambda x: repeat_edge_frames(x, 2, 2))
+
+    graph = step.get_concrete_function(tf.TensorSpec((2, 4, HEIGHT, WIDTH, CHANNELS))).graph
+
+    op_types = [op.type for op in graph.get_operations()]
+    assert op_types.count("ConcatV2") == 1
+    assert not {"Tile", "Repeat", "BroadcastTo"} & set(op_types)

@@ -74,7 +74,7 @@ import keras
 import numpy as np
 from keras import layers, ops
 
-from vidlab.models.layers3d import SeparableMaxPooling3D, StackedConv3D
+from vidlab.models.layers3d import SeparableMaxPooling3D, StackedConv3D, repeat_edge_frames
 
 #: Temporal padding modes of :func:`inflate`.
 PADDINGS = ("zeros", "replicate")
@@ -167,9 +167,7 @@ class VideoPadding3D(layers.Layer):
     def call(self, x):
         before, after = self.time_padding
         if self.time_mode == "replicate":
-            first = ops.repeat(x[:, :1], before, axis=1)
-            last = ops.repeat(x[:, -1:], after, axis=1)
-            x = ops.concatenate([first, x, last], axis=1)
+            x = repeat_edge_frames(x, before, after)
             before = after = 0
         return ops.pad(x, ((0, 0), (before, after), *self.space_padding, (0, 0)))
 

@@ -41,6 +41,16 @@ def _time_windows(x, kt: int, stride: int):
     return ops.reshape(windows, (-1, frames_out, kt, *x.shape[2:]))
 
 
+def repeat_edge_frames(x, before: int, after: int):
+    """Pad time (axis 1) with ``before`` copies of the first frame and ``after`` of the last.
+
+    One concatenation of two slices: ``ops.repeat`` builds the same tensor with
+    about 30 operations in TensorFlow's graph, which every training step traces
+    and runs (notebook 05's network pads 17 times).
+    """
+    return ops.concatenate([x[:, :1]] * before + [x] + [x[:, -1:]] * after, axis=1)
+
+
 def _same_time_padding(frames: int, kt: int, stride: int) -> tuple[int, int]:
     """Return the frames SAME padding adds before and after (TensorFlow's rule)."""
     total = max((-(-frames // stride) - 1) * stride + kt - frames, 0)
@@ -123,8 +133,5 @@ class SeparableMaxPooling3D(layers.MaxPooling3D):
             return x
         if self.padding == "same":
             before, after = _same_time_padding(frames, kt, stride)
-            x = ops.concatenate(
-                [ops.repeat(x[:, :1], before, axis=1), x, ops.repeat(x[:, -1:], after, axis=1)],
-                axis=1,
-            )
+            x = repeat_edge_frames(x, before, after)
         return ops.max(_time_windows(x, kt, stride), axis=2)
