@@ -206,7 +206,8 @@ def dataset_features(dataset, backbone, num_frames: int, size: int,
     (:func:`video_features`, a ``tf.data`` pipeline).  Without one, every clip
     is decoded first (:func:`vidlab.datasets.read_clips`, in threads) and then
     extracted: the model already keeps every CPU core busy, and decoding beside
-    it was slower, in notebook 01 on 2 cores 29-50 s against 23-25 s.  Both ways
+    it was as fast or slower (notebook 01's features in a Jupyter kernel on 2
+    cores: 16.5 and 24.6 s against 15.1 and 15.9 s).  Both ways
     give the same numbers.
     """
     from vidlab.datasets import read_clips
