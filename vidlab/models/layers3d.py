@@ -46,7 +46,7 @@ def repeat_edge_frames(x, before: int, after: int):
 
     One concatenation of two slices: ``ops.repeat`` builds the same tensor with
     about 30 operations in TensorFlow's graph, which every training step traces
-    and runs (notebook 05's network pads 17 times).
+    and runs (notebook 05's network pads 15 times).
     """
     return ops.concatenate([x[:, :1]] * before + [x] + [x[:, -1:]] * after, axis=1)
 
