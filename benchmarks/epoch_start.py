@@ -6,12 +6,11 @@ It trains the same small convolutional network twice, from the same weights
 and seed, on notebook 04's temporal-stream input size (64x64 with 16 flow
 channels, random values): once by `model.fit(x, y)` on the arrays, where Keras
 builds its `tf.data` pipeline with autotuning on, and once on
-`vidlab.train._keras_batches`, the same pipeline with autotuning off, which
-`vidlab.train.fit` uses.  For every epoch after the first (which traces the
-step) it measures the pause from the start of the epoch to the start of its
-first batch, and prints the pauses, their sum and the epoch times of both
-runs.  It exits with 1 if the two runs' losses differ: the pipeline must be
-Keras's own, batch for batch.
+`vidlab.train.array_batches`, a pipeline of the same batch size with
+autotuning off, which `vidlab.train.fit` uses.  For every epoch after the
+first (which traces the step) it measures the pause from the start of the
+epoch to the start of its first batch, and prints the pauses, their sum and
+the epoch times of both runs.
 
 With autotuning on, the pause is the shutdown of the previous epoch's
 pipeline: the main thread waits, idle, for one of that pipeline's threads to
@@ -67,9 +66,8 @@ def small_cnn() -> keras.Model:
     return keras.Model(inputs, keras.layers.Dense(NUM_CLASSES, activation="softmax")(x))
 
 
-def train_once(x: np.ndarray, y: np.ndarray, epochs: int,
-               autotune: bool) -> tuple[EpochClock, list[float]]:
-    """Train a fresh ``small_cnn``; return its clock and its per-epoch losses."""
+def train_once(x: np.ndarray, y: np.ndarray, epochs: int, autotune: bool) -> EpochClock:
+    """Train a fresh ``small_cnn``; return its clock."""
     model = small_cnn()
     model.compile(keras.optimizers.Adam(1e-3), "sparse_categorical_crossentropy")
     clock = EpochClock()
@@ -77,9 +75,9 @@ def train_once(x: np.ndarray, y: np.ndarray, epochs: int,
     if autotune:
         data = {"x": x, "y": y, "batch_size": BATCH_SIZE, "shuffle": True}
     else:
-        data = {"x": train._keras_batches(x, y, BATCH_SIZE, shuffle=True), "shuffle": False}
-    history = model.fit(**data, epochs=epochs, callbacks=[clock], verbose=0)
-    return clock, history.history["loss"]
+        data = {"x": train.array_batches(x, y, BATCH_SIZE, shuffle=True), "shuffle": False}
+    model.fit(**data, epochs=epochs, callbacks=[clock], verbose=0)
+    return clock
 
 
 def main() -> int:
@@ -90,17 +88,14 @@ def main() -> int:
     rng = np.random.default_rng(0)
     x = rng.standard_normal((args.samples, *SHAPE)).astype("float32")
     y = rng.integers(0, NUM_CLASSES, args.samples)
-    losses = {}
     for autotune in (True, False):
-        clock, losses[autotune] = train_once(x, y, args.epochs, autotune)
+        clock = train_once(x, y, args.epochs, autotune)
         pauses = clock.pauses[1:]
         label = "arrays, autotuning on " if autotune else "vidlab, autotuning off"
         print(f"{label}: pauses {' '.join(f'{p:.2f}' for p in pauses)} s "
               f"(sum {sum(pauses):.1f} s); epochs 2-{args.epochs} took "
               f"{sum(clock.seconds[1:]):.1f} s")
-    same = losses[True] == losses[False]
-    print(f"same losses in every epoch: {same}")
-    return 0 if same else 1
+    return 0
 
 
 if __name__ == "__main__":

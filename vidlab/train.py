@@ -14,12 +14,12 @@ bit-identical from one run to the next on the same machine (seeded, with
 TensorFlow op determinism); the training time is printed as ``12.3 s``, which
 the notebooks' sanitizer ignores.
 
-Arrays reach ``model.fit`` as the very ``tf.data`` pipeline Keras would build
-from them (same batches, same order, same numbers), with one option changed:
-tf.data's autotuning is off.  With it on, TensorFlow 2.21 often pauses at the
-start of an epoch, idle, for up to 2.6 s on a 2-core CPU, while it shuts down
-the previous epoch's input pipeline (``benchmarks/epoch_start.py`` measures
-the pauses); in A/B runs, notebooks 03 to 05 took 14 to 30 s less in all.
+Arrays reach ``model.fit`` as a ``tf.data`` pipeline built here
+(:func:`array_batches`: shuffled with the seed, batched, tf.data's autotuning
+off) rather than as arrays.  From arrays Keras builds a pipeline with
+autotuning on, and TensorFlow 2.21 then often pauses, idle, at the start of an
+epoch (up to 2.6 s on a 2-core CPU) while it shuts down the previous epoch's
+pipeline; ``benchmarks/epoch_start.py`` measures the pauses both ways.
 """
 
 from __future__ import annotations
@@ -76,34 +76,25 @@ class CompactLog(keras.callbacks.Callback):
             print(self._line(*self._last))
 
 
-def _keras_batches(x, y, batch_size: int, shuffle: bool):
-    """The ``tf.data`` batches that ``model.fit(x, y, batch_size, shuffle)`` makes, autotuning off.
+def array_batches(x, y, batch_size: int, shuffle: bool, seed: int = 0):
+    """``(x, y)`` as a ``tf.data.Dataset`` of batches, tf.data's autotuning off.
 
-    Keras turns arrays into a ``tf.data`` pipeline inside ``fit`` with its
-    ``ArrayDataAdapter``, where no option can be set.  Built here by the same
-    adapter, the pipeline is Keras's own, so training on it gives the very
-    numbers that training on the arrays gives; its options turn tf.data's
-    autotuning off (why: this module's docstring), and its length is declared,
-    so that Keras starts each epoch's pass over it at the same moment as over
-    arrays (the shuffling depends on that moment).
-
-    The adapter is not part of Keras's public API: where it cannot be imported
-    (another Keras version), or where Keras does not run on TensorFlow, this
-    returns ``None`` and :func:`fit` passes the arrays to Keras as they are.
+    With ``shuffle``, the order changes every epoch and repeats from one run to
+    the next (it follows ``seed``).  Why autotuning is off: this module's
+    docstring.  On a backend other than TensorFlow this returns ``None`` and
+    :func:`fit` passes the arrays to Keras as they are.
     """
     if keras.backend.backend() != "tensorflow":
         return None
-    try:
-        from keras.src.trainers.data_adapters.array_data_adapter import ArrayDataAdapter
-    except ImportError:
-        return None
+    # TensorFlow is imported here, not at the top: the module also serves the JAX backend.
     import tensorflow as tf
 
-    adapter = ArrayDataAdapter(x, y, batch_size=batch_size, shuffle=shuffle)
+    dataset = tf.data.Dataset.from_tensor_slices((x, y))
+    if shuffle:
+        dataset = dataset.shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
     options = tf.data.Options()
     options.autotune.enabled = False
-    dataset = adapter.get_tf_dataset().with_options(options)
-    return dataset.apply(tf.data.experimental.assert_cardinality(adapter.num_batches))
+    return dataset.batch(batch_size).with_options(options)
 
 
 def fit(
@@ -172,13 +163,13 @@ def fit(
     callbacks = [stopper] + ([CompactLog(log_every)] if verbose else [])
     if y_train is None:  # a dataset that yields (inputs, labels) batches
         data = {"x": x_train, "shuffle": False}  # a dataset shuffles itself
-    elif (batches := _keras_batches(x_train, y_train, batch_size, shuffle=True)) is not None:
-        data = {"x": batches, "shuffle": False}  # shuffled by Keras's pipeline
+    elif (batches := array_batches(x_train, y_train, batch_size, True, seed)) is not None:
+        data = {"x": batches, "shuffle": False}  # the pipeline shuffles itself
     else:
         data = {"x": x_train, "y": y_train, "batch_size": batch_size, "shuffle": True}
     if y_val is None:
         validation = x_val
-    elif (batches := _keras_batches(x_val, y_val, batch_size, shuffle=False)) is not None:
+    elif (batches := array_batches(x_val, y_val, batch_size, shuffle=False)) is not None:
         validation = batches
     else:
         validation = (x_val, y_val)
