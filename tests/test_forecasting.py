@@ -4,9 +4,7 @@
 import keras
 import numpy as np
 import pytest
-from tracing import CountTrainingCalls
 
-from vidlab.models import forecasting
 from vidlab.models.forecasting import VARIANTS, fit_forecaster, forecast, reshape_for
 
 TOY = [10, 20, 30, 40, 50, 60, 70, 80, 90]
@@ -110,20 +108,3 @@ def test_same_seed_gives_the_same_forecast_and_another_seed_does_not():
 
     assert forecast_after_fit(seed=0) == first
     assert forecast_after_fit(seed=1) != first
-
-
-@pytest.mark.parametrize("fit", ["fit_forecaster", "fit_forecaster_full_batch"])
-def test_training_steps_are_traced_once(fit, monkeypatch):
-    """Adam's slots exist before the first step, so TensorFlow traces the step only once."""
-    if keras.backend.backend() != "tensorflow":
-        pytest.skip("retracing on variable creation is TensorFlow's")
-
-    def counting_forecaster(n_steps, units):
-        inputs = keras.Input((n_steps, 1))
-        x = keras.layers.Flatten()(CountTrainingCalls()(inputs))
-        return keras.Model(inputs, keras.layers.Dense(1)(x))
-
-    monkeypatch.setitem(VARIANTS, "vanilla_lstm", counting_forecaster)
-    CountTrainingCalls.calls = 0
-    getattr(forecasting, fit)("vanilla_lstm", TOY, n_steps=3, seed=0)
-    assert CountTrainingCalls.calls == 1
