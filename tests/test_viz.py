@@ -207,6 +207,16 @@ def test_plot_history_draws_train_and_validation_curves_from_a_dict():
     assert fig.get_suptitle() == "run 1"
 
 
+def test_plot_history_has_one_legend_and_whole_epochs_on_its_axis():
+    fig = viz.plot_history(HISTORY)  # three epochs: matplotlib alone would tick every half
+    fig.canvas.draw()
+
+    assert sum(ax.get_legend() is not None for ax in fig.axes) == 1
+    for ax in fig.axes:
+        ticks = [t for t in ax.get_xticks() if 1 <= t <= 3]
+        assert ticks and all(float(t).is_integer() for t in ticks)
+
+
 def test_plot_history_accepts_a_keras_history_object():
     """Anything with a .history dict (keras.callbacks.History) works like the dict."""
 

@@ -13,6 +13,7 @@ import io
 from collections.abc import Sequence
 
 import matplotlib.pyplot as plt
+from matplotlib.ticker import MaxNLocator
 import numpy as np
 from PIL import Image
 
@@ -150,7 +151,11 @@ def video_grid(
 
 
 def plot_history(history, metrics: Sequence[str] = ("loss", "accuracy"), title: str = ""):
-    """Plot training curves (train and validation) from a Keras ``History`` or its dict."""
+    """Plot training curves (train and validation) from a Keras ``History`` or its dict.
+
+    One panel per metric, epochs on integer ticks, and one legend for the whole figure
+    (the train and validation curves have the same colours in every panel).
+    """
     logs = history.history if hasattr(history, "history") else dict(history)
     present = [m for m in metrics if m in logs]
     if not present:
@@ -162,7 +167,8 @@ def plot_history(history, metrics: Sequence[str] = ("loss", "accuracy"), title: 
         if f"val_{metric}" in logs:
             ax.plot(epochs, logs[f"val_{metric}"], label="validation")
         ax.set(xlabel="epoch", ylabel=metric)
-        ax.legend()
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    axes[0, 0].legend()
     if title:
         fig.suptitle(title)
     fig.tight_layout()
