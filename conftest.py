@@ -2,6 +2,10 @@
 
 import pytest
 
+#: ``--nbval-tolerance-with FILE``: numbers that training produces are compared within the
+#: tolerances that FILE states (``nbval_tolerance.cfg``), everything else exactly.
+pytest_plugins = ("vidlab.tools.nbval_tolerance",)
+
 
 def pytest_collectstart(collector: pytest.Collector) -> None:
     """Leave stderr out of nbval's comparison.
