@@ -77,7 +77,7 @@ def fit_full_batch(
     full-batch gradient descent: one update per pass over the data.
 
     Adam's slots are created before the first step: TensorFlow traces a training step
-    that creates variables twice, which would make the first update much slower.
+    that creates variables twice, so creating them first saves one trace per model.
 
     Parameters
     ----------
