@@ -156,33 +156,97 @@ def check_split_sequence_multi(fn: Callable) -> None:
     )
 
 
-def check_lstm_step(fn: Callable) -> None:
-    """Check ``fn(x_t, h_prev, c_prev, kernel, recurrent_kernel, bias) -> (h_t, c_t)``.
+#: The toy series of notebook 02 and the question it asks: what comes after 70, 80, 90?
+_TOY = [10, 20, 30, 40, 50, 60, 70, 80, 90]
+#: Exercise "a deeper stack": three LSTM layers of this many units, relu, then Dense(1).
+DEEPER_STACK_UNITS = 32
+#: How far from 100 its forecast after [70, 80, 90] may land once trained as in section 3.
+DEEPER_STACK_TOLERANCE = 2.0
 
-    Compared with :func:`vidlab.models.lstm_cell.lstm_step` (tanh and sigmoid,
-    Keras's gate order i, f, c, o) on random weights and states.
+
+def _stack_param_count(units: int, layers: int) -> int:
+    """Weights of ``layers`` stacked ``LSTM(units)`` on 1 input feature, plus ``Dense(1)``."""
+    first = 4 * (1 * units + units * units + units)
+    later = 4 * (units * units + units * units + units)
+    return first + (layers - 1) * later + units + 1
+
+
+def check_deeper_stack(fn: Callable) -> None:
+    """Check ``fn()``: a forecaster of three stacked ``LSTM(32, activation="relu")``, ``Dense(1)``.
+
+    ``fn`` is called after ``seed_everything(0)`` and must return a model that reads
+    windows of 3 values, ``(batch, 3, 1)``.  The check verifies its layers (three LSTMs
+    of :data:`DEEPER_STACK_UNITS` units with relu, ``return_sequences`` on all but the
+    last, a ``Dense(1)`` head), its output shape and its parameter count; then it trains
+    the model as notebook 02 trains the toy forecasters (300 full-batch updates of Adam
+    at 0.01 on the six windows of the toy) and asks for the value after ``[70, 80, 90]``,
+    which no training target shows: it must lie within :data:`DEEPER_STACK_TOLERANCE`
+    of 100.
     """
-    from vidlab.models.lstm_cell import lstm_step
+    import keras
 
-    rng = np.random.default_rng(2)
-    x_t, h_prev, c_prev = rng.normal(size=(3, 2)), rng.normal(size=(3, 4)), rng.normal(size=(3, 4))
-    weights = rng.normal(size=(2, 16)), rng.normal(size=(4, 16)), rng.normal(size=16)
+    from vidlab.config import seed_everything
+    from vidlab.forecasting import fit_full_batch
+    from vidlab.sequences import split_sequence
+
+    units = DEEPER_STACK_UNITS
 
     def attempt():
-        return fn(x_t, h_prev, c_prev, *weights)
+        seed_everything(0)
+        return fn()
 
-    def verify(result):
-        assert isinstance(result, tuple) and len(result) == 2, (
-            "the step should return the pair (h_t, c_t)"
+    def verify(model):
+        assert isinstance(model, keras.Model), (
+            f"return the Keras model itself (e.g. a keras.Sequential), not {type(model).__name__}"
         )
-        h_expected, c_expected = lstm_step(x_t, h_prev, c_prev, *weights)
-        expect_array(result[1], c_expected, "the new cell state c_t")
-        expect_array(result[0], h_expected, "the new hidden state h_t")
+        assert model.built, "start the model with keras.Input((3, 1)): it reads windows of 3 values"
+        assert tuple(model.input_shape) == (None, 3, 1), (
+            f"the model should read windows of 3 values, (None, 3, 1); yours reads "
+            f"{tuple(model.input_shape)}"
+        )
+        lstms = [layer for layer in model.layers if isinstance(layer, keras.layers.LSTM)]
+        assert len(lstms) == 3, f"expected three LSTM layers, your model has {len(lstms)}"
+        for number, layer in enumerate(lstms, start=1):
+            assert layer.units == units, (
+                f"LSTM layer {number} has {layer.units} units; the exercise asks for {units}"
+            )
+            assert layer.activation is keras.activations.relu, (
+                f"LSTM layer {number} uses {layer.activation.__name__}; the toy's forecasters "
+                "use activation=\"relu\" (the series is not scaled)"
+            )
+            wanted = number < 3
+            assert layer.return_sequences == wanted, (
+                f"LSTM layer {number} has return_sequences={layer.return_sequences}: "
+                + ("it must hand its whole output sequence to the next LSTM" if wanted else
+                   "the last LSTM must return only its final state, one vector per window")
+            )
+        head = model.layers[-1]
+        assert isinstance(head, keras.layers.Dense) and head.units == 1, (
+            "the last layer should be the head Dense(1): one value per window"
+        )
+        assert tuple(model.output_shape) == (None, 1), (
+            f"the model should output one value per window, (None, 1); yours gives "
+            f"{tuple(model.output_shape)}"
+        )
+        expected = _stack_param_count(units, 3)
+        assert model.count_params() == expected, (
+            f"three LSTM({units}) and a Dense(1) have {expected:,} weights, your model has "
+            f"{model.count_params():,}: is there a layer too many?"
+        )
+        windows, targets = split_sequence(_TOY, 3)
+        fit_full_batch(model, windows[..., None], targets[:, None], steps=300,
+                       learning_rate=0.01)
+        last = np.array(_TOY[-3:], dtype=np.float32).reshape(1, 3, 1)
+        forecast = float(keras.ops.convert_to_numpy(model(last, training=False))[0, 0])
+        assert abs(forecast - 100) <= DEEPER_STACK_TOLERANCE, (
+            f"the architecture is right, but after 300 updates your model forecasts "
+            f"{forecast:.2f} after [70, 80, 90], more than {DEEPER_STACK_TOLERANCE} from 100"
+        )
 
     check(
-        "the forget gate", attempt, verify,
-        hint="f is built exactly like the input gate i, with w_f, u_f and b_f, "
-        "and squashed by the sigmoid (a gate is a number between 0 and 1).",
+        "a deeper stack", attempt, verify,
+        hint="keras.Sequential([keras.Input((3, 1)), LSTM, LSTM, LSTM, Dense(1)]); every LSTM "
+        "that feeds another LSTM needs return_sequences=True, so that it hands on a sequence.",
     )
 
 
@@ -208,6 +272,77 @@ def check_lstm_param_count(fn: Callable) -> None:
     check(
         "counting an LSTM's weights", attempt, verify,
         hint="count one gate (input kernel, recurrent kernel, bias), then multiply by four.",
+    )
+
+
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    """The logistic function, written with tanh so that it never overflows."""
+    return 0.5 * (1.0 + np.tanh(0.5 * z))
+
+
+def _peephole_lstm_step(x_t, h_prev, c_prev, kernel, recurrent_kernel, bias, peephole,
+                        output_reads_new_cell=True):
+    """The reference answer: one LSTM step with peephole connections.
+
+    As in Graves (2013) and, with convolutions, Shi et al. (2015): the input and forget
+    gates also read ``c_prev`` and the output gate the new cell state ``c_t``, each
+    through its own row of ``peephole`` (``p_i, p_f, p_o``), elementwise.  Weights are
+    packed in Keras's gate order i, f, c, o.  ``output_reads_new_cell=False`` gives a
+    common mistake (the output gate reading ``c_prev``), to name it in the feedback.
+    """
+    z_i, z_f, z_g, z_o = np.split(x_t @ kernel + h_prev @ recurrent_kernel + bias, 4, axis=-1)
+    p_i, p_f, p_o = peephole
+    i = _sigmoid(z_i + p_i * c_prev)
+    f = _sigmoid(z_f + p_f * c_prev)
+    c_t = f * c_prev + i * np.tanh(z_g)
+    o = _sigmoid(z_o + p_o * (c_t if output_reads_new_cell else c_prev))
+    return o * np.tanh(c_t), c_t
+
+
+def check_peephole_step(fn: Callable) -> None:
+    """Check ``fn(x_t, h_prev, c_prev, kernel, recurrent_kernel, bias, peephole) -> (h_t, c_t)``.
+
+    ``peephole`` is ``(3, units)``: the rows ``p_i, p_f, p_o`` that let the input and
+    forget gates see ``c_prev`` and the output gate see ``c_t``.  Compared on random
+    weights and states with the reference :func:`_peephole_lstm_step`; the feedback
+    names the two usual mistakes (no peephole terms at all, an output gate that reads
+    the old cell state).
+    """
+    rng = np.random.default_rng(2)
+    x_t, h_prev, c_prev = rng.normal(size=(3, 2)), rng.normal(size=(3, 4)), rng.normal(size=(3, 4))
+    weights = (rng.normal(size=(2, 16)), rng.normal(size=(4, 16)), rng.normal(size=16),
+               rng.normal(size=(3, 4)))
+
+    def attempt():
+        return fn(x_t, h_prev, c_prev, *weights)
+
+    def same(result, reference) -> bool:
+        return all(np.shape(r) == np.shape(e) and np.allclose(r, e, atol=1e-6)
+                   for r, e in zip(result, reference, strict=True))
+
+    def verify(result):
+        assert isinstance(result, tuple) and len(result) == 2, (
+            "the step should return the pair (h_t, c_t)"
+        )
+        h_expected, c_expected = _peephole_lstm_step(x_t, h_prev, c_prev, *weights)
+        without = _peephole_lstm_step(x_t, h_prev, c_prev, *weights[:3], np.zeros((3, 4)))
+        assert not same(result, without), (
+            "your step gives what an LSTM without peepholes gives: add p_i * c_prev, "
+            "p_f * c_prev and p_o * c_t to the three gates' pre-activations"
+        )
+        old_cell = _peephole_lstm_step(x_t, h_prev, c_prev, *weights,
+                                       output_reads_new_cell=False)
+        assert not same(result, old_cell), (
+            "your output gate reads c_prev; it should read the new cell state c_t, "
+            "computed just before it"
+        )
+        expect_array(result[1], c_expected, "the new cell state c_t")
+        expect_array(result[0], h_expected, "the new hidden state h_t")
+
+    check(
+        "an LSTM step with peepholes", attempt, verify,
+        hint="start from lstm_step of section 2; the peephole terms are elementwise products "
+        "(p * c, not matrix products), inside the sigmoids of i, f and o only.",
     )
 
 
