@@ -16,15 +16,38 @@ from __future__ import annotations
 
 import argparse
 import time
+from pathlib import Path
 
 import keras
 import numpy as np
 
-from vidlab import backbones, config
-from vidlab.models import i3d, recurrent, two_stream
+from vidlab import backbones, config, course, train
+from vidlab.models import i3d, two_stream
 
 NUM_CLASSES = 10  # the UCF101 subset of the full profile
 FRAMES = 16
+NOTEBOOK_03 = Path(__file__).resolve().parent.parent / "notebooks" / "03_cnn_rnn.ipynb"
+
+
+def cnn_lstm_end_to_end(backbone) -> keras.Model:
+    """Notebook 03's end-to-end CNN + LSTM, built by the notebook's own cells.
+
+    As in the notebook, the head is built in float32 before the image CNN, whose dtype follows
+    the global policy; its standardization statistics are those of random features here.
+    """
+    policy = keras.config.dtype_policy()
+    keras.config.set_dtype_policy("float32")
+    try:
+        cells = course.definitions(
+            NOTEBOOK_03, "SubtractClipMean", "build_head", "build_end_to_end",
+            keras=keras, np=np, config=config, train=train, SEED=0, NUM_CLASSES=NUM_CLASSES,
+            NUM_FRAMES=FRAMES, FEATURE_DIM=backbone.feature_dim, UNITS=32, PROJECTION=64,
+            DROPOUT=0.2, x_fit=np.random.default_rng(0).random((4, FRAMES, backbone.feature_dim)))
+        head = cells["build_head"](keras.layers.LSTM, cells["SubtractClipMean"])
+    finally:
+        keras.config.set_dtype_policy(policy)
+    backbone.model.trainable = False
+    return cells["build_end_to_end"](backbone.model, head)
 
 
 def models(gpu: bool) -> dict[str, tuple[keras.Model, tuple[int, ...]]]:
@@ -34,7 +57,7 @@ def models(gpu: bool) -> dict[str, tuple[keras.Model, tuple[int, ...]]]:
     flow_channels = 2 * two_stream.FLOW_LENGTH
     return {
         "CNN + LSTM end to end (03)": (
-            recurrent.build_end_to_end_classifier(mobilenet, FRAMES, NUM_CLASSES, units=64),
+            cnn_lstm_end_to_end(mobilenet),
             (FRAMES, size, size, 3)),
         "spatial stream (04)": (
             two_stream.build_spatial_stream(mobilenet, NUM_CLASSES), (size, size, 3)),

@@ -47,3 +47,20 @@ def test_a_failing_notebook_is_reported_and_the_others_still_rendered(folder, tm
     assert "FAILED 01_broken.ipynb" in capsys.readouterr().out
     assert (tmp_path / "build" / "02_fine.html").is_file()
     assert not (tmp_path / "build" / "01_broken.html").exists()
+
+
+def test_definitions_runs_only_the_cells_that_define_the_names(tmp_path):
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("raise RuntimeError('never run')"),
+                nbformat.v4.new_code_cell("def double(x):\n    return FACTOR * x"),
+                nbformat.v4.new_markdown_cell("def triple(x): prose, not code"),
+                nbformat.v4.new_code_cell("class Box:\n    pass\n\n\nmade = Box()")]
+    path = tmp_path / "defs.ipynb"
+    nbformat.write(nb, path)
+
+    found = course.definitions(path, "double", "Box", FACTOR=2)
+
+    assert found["double"](21) == 42
+    assert isinstance(found["made"], found["Box"])
+    with pytest.raises(LookupError, match="triple"):
+        course.definitions(path, "triple")

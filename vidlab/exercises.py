@@ -429,6 +429,116 @@ def check_random_clip_split(fn: Callable) -> None:
     )
 
 
+#: The most weights exercise 3's GRU head may have (section 5's GRU head has 26,120).
+SMALL_HEAD_WEIGHTS = 10_000
+
+
+def _layers_within(model) -> list:
+    """Every layer of ``model``, with those inside nested models and wrappers (Bidirectional)."""
+    found = []
+    for layer in model.layers:
+        found.append(layer)
+        if hasattr(layer, "layers"):
+            found += _layers_within(layer)
+        for inner in ("layer", "forward_layer", "backward_layer"):
+            if getattr(layer, inner, None) is not None:
+                found.append(getattr(layer, inner))
+    return found
+
+
+def _check_small_head_architecture(model, num_frames: int, dim: int, num_classes: int) -> None:
+    """Assert what exercise 3 asks of the model itself, before any training."""
+    import keras
+
+    assert isinstance(model, keras.Model), (
+        f"build_small_gru_head should return a keras.Model, not {type(model).__name__}"
+    )
+    assert len(model.inputs) == 1 and len(model.outputs) == 1, (
+        "the model should have one input (the frame features) and one output"
+    )
+    assert tuple(model.input_shape) == (None, None, dim), (
+        f"the input should be keras.Input((None, {dim})): clips of any number of frames of "
+        f"{dim} features; yours takes {tuple(model.input_shape)}"
+    )
+    assert tuple(model.output_shape) == (None, num_classes), (
+        f"the output should hold {num_classes} class probabilities per clip, shape "
+        f"(None, {num_classes}); yours has {tuple(model.output_shape)}"
+    )
+    kinds = [type(layer).__name__ for layer in _layers_within(model)]
+    assert "GRU" in kinds, f"no keras.layers.GRU in your model; its layers are {kinds}"
+    assert "LSTM" not in kinds, "the exercise asks for a GRU head: replace the LSTM by a GRU"
+    weights = model.count_params()
+    assert weights <= SMALL_HEAD_WEIGHTS, (
+        f"your head has {weights:,} weights, more than {SMALL_HEAD_WEIGHTS:,}; the largest "
+        "layers: " + ", ".join(f"{layer.name} {layer.count_params():,}" for layer in
+                               sorted(model.layers, key=lambda lay: -lay.count_params())[:2])
+    )
+    rng = np.random.default_rng(6)
+    clips = rng.normal(size=(2, num_frames, dim)).astype(np.float32)
+    probabilities = keras.ops.convert_to_numpy(model(clips, training=False))
+    assert np.all(probabilities >= 0) and np.allclose(probabilities.sum(-1), 1.0, atol=1e-4), (
+        "the outputs are not probabilities (each row should sum to 1): end with "
+        "Dense(num_classes, activation='softmax')"
+    )
+    short = clips[:, : num_frames // 2]
+    padded = np.concatenate([short, np.zeros_like(short)], axis=1)
+    alone = keras.ops.convert_to_numpy(model(short, training=False))
+    in_batch = keras.ops.convert_to_numpy(model(padded, training=False))
+    assert np.allclose(alone, in_batch, atol=1e-4), (
+        "a clip padded with zero frames gets other probabilities than the clip alone: put "
+        "keras.layers.Masking(mask_value=0.0) right after the input, before any layer that "
+        "changes the zeros"
+    )
+
+
+def check_small_gru_head(build: Callable, train: tuple, validation: tuple, test: tuple,
+                         pooling_accuracy: float, epochs: int = 50, seed: int = 0) -> None:
+    """Notebook 03: ``build(train_features, num_classes)`` must return a small, masked GRU head.
+
+    The model must take ``(None, D)`` clips and give ``num_classes`` softmax
+    probabilities, contain a ``GRU`` layer (and no ``LSTM``), have at most
+    :data:`SMALL_HEAD_WEIGHTS` weights, and give a clip padded with zero frames
+    the probabilities of the clip alone.  It is then trained as the notebook
+    trains its heads (:func:`vidlab.train.fit`, early stopping on
+    ``validation``) and must beat ``pooling_accuracy`` on ``test``.
+
+    Parameters
+    ----------
+    build : callable
+        The student's ``build_small_gru_head(train_features, num_classes)``.
+    train, validation, test : tuple of (features, labels)
+        ``(N, T, D)`` frame features and their integer labels.
+    pooling_accuracy : float
+        Max/min pooling's accuracy on ``test``: the number to beat.
+    epochs, seed
+        The training budget and seed, as in the notebook.
+    """
+    from vidlab import train as training
+
+    (x_train, y_train), (x_val, y_val), (x_test, y_test) = train, validation, test
+    num_classes = int(max(y_train.max(), y_val.max(), y_test.max())) + 1
+
+    def verify(model):
+        _check_small_head_architecture(model, x_train.shape[1], x_train.shape[2], num_classes)
+        training.fit(model, x_train, y_train, x_val, y_val, epochs=epochs, batch_size=64,
+                     seed=seed, patience=10, min_delta=0.01, learning_rate=3e-3, verbose=False)
+        accuracy = float(np.mean(training.predict_probabilities(model, x_test).argmax(-1)
+                                 == y_test))
+        print(f"       your head: {model.count_params():,} weights, test accuracy "
+              f"{accuracy:.3f} (max/min pooling: {pooling_accuracy:.3f})")
+        assert accuracy > pooling_accuracy, (
+            f"trained, your head reaches a test accuracy of {accuracy:.3f}, which does not "
+            f"beat max/min pooling's {pooling_accuracy:.3f}"
+        )
+
+    check(
+        "a GRU head of your own", lambda: build(x_train, num_classes), verify,
+        hint="Masking first, then Normalization(mean=..., variance=...) fitted on "
+        "train_features, a per-frame Dense(16, activation='tanh'), GRU(16) and "
+        "Dense(num_classes, activation='softmax'): about 6,000 weights.",
+    )
+
+
 # --------------------------------------------------------------------------- notebook 04
 
 
