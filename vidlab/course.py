@@ -17,6 +17,7 @@ import argparse
 import html
 import sys
 import time
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -80,6 +81,52 @@ def title_and_summary(nb: nbformat.NotebookNode) -> tuple[str, str]:
             rest = " ".join(line for line in lines[1:] if line and not line.startswith(("[", "<")))
             return lines[0][2:].strip(), rest.split(". ")[0].strip().rstrip(".") + "."
     return "(untitled)", ""
+
+
+def notebook_definitions(path: Path, names: Sequence[str], namespace: dict | None = None
+                         ) -> dict[str, object]:
+    """The functions ``names`` as the code cells of the notebook ``path`` define them.
+
+    A model a notebook teaches is written once, in a cell of that notebook;
+    tests and benchmarks take it from there (d2l's pattern).  Every code cell
+    with a line ``def <name>(`` for one of ``names`` runs, in order, in one
+    namespace, so such a cell must only define things.
+
+    Parameters
+    ----------
+    path : Path
+        The notebook (``.ipynb``).
+    names : sequence of str
+        The functions wanted.
+    namespace : dict or None
+        What those cells use, as the notebook imported it, e.g.
+        ``{"keras": keras, "layers": keras.layers, "np": numpy}``; copied, not
+        changed.
+
+    Returns
+    -------
+    dict
+        ``name -> function`` for every one of ``names``.
+
+    Raises
+    ------
+    LookupError
+        A name no cell defines.
+    """
+    import json
+    import re
+
+    path = Path(path)
+    scope = dict(namespace or {})
+    defines = re.compile(r"^def (?:" + "|".join(map(re.escape, names)) + r")\(", re.MULTILINE)
+    for cell in json.loads(path.read_text(encoding="utf-8"))["cells"]:
+        source = "".join(cell["source"])
+        if cell["cell_type"] == "code" and defines.search(source):
+            exec(compile(source, str(path), "exec"), scope)  # the course's own cells
+    missing = [name for name in names if not callable(scope.get(name))]
+    if missing:
+        raise LookupError(f"no code cell of {path.name} defines {missing}")
+    return {name: scope[name] for name in names}
 
 
 def render_html(nb: nbformat.NotebookNode, dest: Path) -> None:
