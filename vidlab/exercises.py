@@ -599,99 +599,162 @@ def check_stack_flow(fn: Callable) -> None:
     )
 
 
-def check_cross_modality_kernel(fn: Callable) -> None:
-    """Notebook 04: ``fn(kernel, channels)``: the TSN cross-modality initialisation of a kernel.
+def _rgb_conv(filters: int, kernel_size: int, strides: int, padding: str, seed: int):
+    """A built RGB ``Conv2D`` with random weights: the layer a student's flow layer starts from."""
+    from keras import layers
 
-    ``kernel`` is a first-layer Conv2D kernel ``(kh, kw, 3, filters)`` of an RGB
-    network; the answer is ``(kh, kw, channels, filters)`` whose every input
-    channel is the mean of the kernel over its three RGB channels.
+    conv = layers.Conv2D(filters, kernel_size, strides=strides, padding=padding,
+                         activation="relu", name=f"rgb_conv_{seed}")
+    conv.build((None, None, None, 3))
+    rng = np.random.default_rng(seed)
+    conv.set_weights([rng.normal(0, 0.5, conv.kernel.shape).astype(np.float32),
+                      rng.normal(0, 0.5, filters).astype(np.float32)])
+    return conv
+
+
+def check_flow_conv(fn: Callable) -> None:
+    """Notebook 04: ``fn(rgb_conv, length)``: the temporal stream's first layer, cross-modality.
+
+    Expected: a ``keras.layers.Conv2D`` with ``rgb_conv``'s filters, kernel
+    size, strides, padding and activation, built for ``2 * length`` input
+    channels, whose kernel is ``rgb_conv``'s averaged over its three RGB input
+    channels and repeated over the ``2 * length`` flow channels, and whose bias
+    is ``rgb_conv``'s.  Checked on two RGB layers the student has never seen:
+    layer type, kernel shape, number of weights, and the response to held-out
+    flow stacks.
     """
-    rng = np.random.default_rng(4)
-    kernels = [rng.normal(size=(3, 3, 3, 5)).astype(np.float32),
-               rng.normal(size=(1, 1, 3, 2)).astype(np.float32)]
-    channels = [16, 4]
+    from keras import layers
+
+    cases = [(_rgb_conv(6, 3, 1, "same", seed=6), 8), (_rgb_conv(4, 5, 2, "valid", seed=7), 3)]
 
     def attempt():
-        return [fn(k.copy(), c) for k, c in zip(kernels, channels, strict=True)]
+        return [fn(conv, length) for conv, length in cases]
 
     def verify(results):
-        for kernel, c, result in zip(kernels, channels, results, strict=True):
-            mean = kernel.mean(axis=2, keepdims=True)
-            expected = np.repeat(mean, c, axis=2)
-            result = np.asarray(result)
-            assert result.shape == expected.shape, (
-                f"a {kernel.shape} kernel for {c} flow channels should become "
-                f"{expected.shape}, yours is {result.shape}"
+        for (conv, length), result in zip(cases, results, strict=True):
+            channels = 2 * length
+            label = f"for a {conv.kernel_size[0]}x{conv.kernel_size[1]} RGB layer and L = {length}"
+            assert isinstance(result, layers.Conv2D), (
+                f"return a keras.layers.Conv2D layer, not {type(result).__name__}"
             )
-            assert not np.allclose(result, 3 * expected), (
-                "you summed the three RGB filters; average them instead, or the first "
-                "layer's responses grow with the number of channels you replicate to"
+            assert result.built, (
+                f"{label}: build your layer for {channels} input channels before setting its "
+                f"weights: layer.build((None, None, None, {channels}))"
             )
-            expect_array(result, expected, f"the kernel for {c} channels")
+            kernel, bias = conv.get_weights()
+            expected_kernel = np.repeat(kernel.mean(axis=2, keepdims=True), channels, axis=2)
+            weights = result.get_weights()
+            assert tuple(result.kernel.shape) == expected_kernel.shape, (
+                f"{label}: the kernel should have shape {expected_kernel.shape} (kernel height, "
+                f"width, 2L = {channels} flow channels, filters), yours has "
+                f"{tuple(result.kernel.shape)}"
+            )
+            expected_count = expected_kernel.size + bias.size
+            assert result.count_params() == expected_count, (
+                f"{label}: the layer should have {expected_count} weights ({expected_kernel.size} "
+                f"in its kernel, {bias.size} biases), yours has {result.count_params()}; "
+                "keep the bias (use_bias=True)"
+            )
+            for setting in ("strides", "padding", "activation"):
+                mine, theirs = result.get_config()[setting], conv.get_config()[setting]
+                assert mine == theirs, (
+                    f"{label}: use the RGB layer's {setting} ({theirs!r}); yours is {mine!r}"
+                )
+            assert not np.allclose(weights[0], 3 * expected_kernel, atol=1e-5), (
+                f"{label}: you summed the three RGB filters; average them, or the layer's "
+                "responses are three times too strong"
+            )
+            assert np.allclose(weights[0], expected_kernel, atol=1e-5), (
+                f"{label}: every flow channel of the kernel should hold the mean of the R, G and "
+                "B filters (largest difference "
+                f"{np.abs(weights[0] - expected_kernel).max():.3g})"
+            )
+            assert np.allclose(weights[1], bias, atol=1e-6), (
+                f"{label}: copy the RGB layer's bias; yours differs"
+            )
+            stacks = np.random.default_rng(length).uniform(-1, 1, (3, 12, 12, channels))
+            stacks = stacks.astype(np.float32)
+            reference = layers.Conv2D.from_config(conv.get_config())
+            reference.build((None, None, None, channels))
+            reference.set_weights([expected_kernel, bias])
+            expect_array(result(stacks), np.asarray(reference(stacks)),
+                         f"{label}, the response to held-out flow stacks", atol=1e-4)
 
     check(
-        "cross-modality initialisation", attempt, verify,
-        hint="kernel.mean(axis=2, keepdims=True) averages over R, G, B; np.repeat(..., "
-        "channels, axis=2) copies the average to every flow channel.",
+        "the temporal stream's first layer", attempt, verify,
+        hint="layers.Conv2D.from_config(rgb_conv.get_config()) copies the RGB layer's "
+        "settings; build it for 2 * length channels, then set its weights: the kernel averaged "
+        "over axis 2 (R, G, B) and repeated 2 * length times, and the bias.",
     )
 
 
-def _fusion_validation_set() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Two-class validation scores whose best spatial weights lie strictly inside (0.574, 0.826).
+def _tiny_stream(channels: int, num_classes: int, seed: int):
+    """A small random image-to-softmax network standing in for a trained stream."""
+    import keras
+    from keras import layers
 
-    Each clip is classified right for spatial weights above (or below) one
-    threshold of its own; the thresholds avoid the points of any regular grid
-    with steps of 0.1 or 0.05, so every reasonable search finds the plateau.
+    keras.utils.set_random_seed(seed)
+    inputs = keras.Input((8, 8, channels))
+    x = layers.Conv2D(3, 3, activation="relu")(inputs)
+    x = layers.GlobalAveragePooling2D()(x)
+    return keras.Model(inputs, layers.Dense(num_classes, activation="softmax")(x))
+
+
+def check_two_stream(fn: Callable) -> None:
+    """Notebook 04: ``fn(spatial, temporal)``: both streams and their average, as one Keras model.
+
+    Expected: a ``keras.Model`` with two inputs, the RGB frame then the flow
+    stack, shaped like the streams' inputs; one output of one score per class,
+    the ``layers.Average`` of the two streams' scores; no weights beyond the
+    streams' own.  Checked on two small streams with held-out inputs.
     """
-    above = [0.213, 0.371, 0.574]  # right only when the spatial weight is larger
-    below = [0.826, 0.932]  # right only when the spatial weight is smaller
-    spatial, temporal, labels = [], [], []
-    for k, threshold in enumerate(above + below):
-        margin_s, margin_t = 0.4 * (1 - threshold), 0.4 * threshold
-        if threshold in below:
-            margin_s, margin_t = -margin_s, -margin_t
-        s_true, t_true = 0.5 + margin_s, 0.5 - margin_t  # probability of the true class
-        label = k % 2
-        spatial.append([s_true, 1 - s_true][:: 1 if label == 0 else -1])
-        temporal.append([t_true, 1 - t_true][:: 1 if label == 0 else -1])
-        labels.append(label)
-    # clips both streams get right, and one neither does, whatever the weight
-    for label, s_true, t_true in [(0, 0.8, 0.7), (1, 0.9, 0.6), (1, 0.3, 0.2)]:
-        spatial.append([s_true, 1 - s_true][:: 1 if label == 0 else -1])
-        temporal.append([t_true, 1 - t_true][:: 1 if label == 0 else -1])
-        labels.append(label)
-    return np.array(spatial), np.array(temporal), np.array(labels)
+    import keras
+    from keras import layers
 
+    classes, length = 5, 2
+    spatial, temporal = _tiny_stream(3, classes, seed=8), _tiny_stream(2 * length, classes, seed=9)
+    rng = np.random.default_rng(10)
+    frames = rng.uniform(0, 1, (6, 8, 8, 3)).astype(np.float32)
+    stacks = rng.uniform(-1, 1, (6, 8, 8, 2 * length)).astype(np.float32)
 
-def check_fusion_weight(fn: Callable) -> None:
-    """Notebook 04: ``fn(spatial_val, temporal_val, y_val)`` must return the best spatial weight.
-
-    The fused score is ``w * spatial + (1 - w) * temporal``; the answer must be a
-    number in [0, 1] whose fused validation accuracy is the best any weight
-    reaches (searched here on a grid of step 0.001).
-    """
-    spatial, temporal, y = _fusion_validation_set()
-
-    def accuracy(weight: float) -> float:
-        return float(np.mean((weight * spatial + (1 - weight) * temporal).argmax(1) == y))
-
-    best = max(accuracy(w) for w in np.linspace(0, 1, 1001))
-
-    def verify(result):
-        assert np.ndim(result) == 0, f"return one number (the spatial weight), not {result!r}"
-        weight = float(result)
-        assert 0.0 <= weight <= 1.0, f"a weight must lie in [0, 1]; yours is {weight}"
-        got = accuracy(weight)
-        assert got == best, (
-            f"with weight {weight:.3f} the fused validation accuracy is {got:.3f}; some "
-            f"weights reach {best:.3f} (the plain average, 0.5, gets {accuracy(0.5):.3f})"
+    def verify(model):
+        assert isinstance(model, keras.Model), (
+            f"return a keras.Model, not {type(model).__name__}"
         )
+        assert len(model.inputs) == 2, (
+            f"the model should take two inputs, the RGB frame and the flow stack; yours takes "
+            f"{len(model.inputs)}"
+        )
+        shapes = [tuple(x.shape[1:]) for x in model.inputs]
+        expected = [spatial.input_shape[1:], temporal.input_shape[1:]]
+        assert shapes == expected, (
+            f"the inputs should be the frame {expected[0]} and then the flow stack "
+            f"{expected[1]}; yours are {shapes[0]} and {shapes[1]}"
+        )
+        assert tuple(model.output_shape[1:]) == (classes,), (
+            f"the output should be one score per class, ({classes},); yours is "
+            f"{tuple(model.output_shape[1:])} (did you concatenate the scores instead of "
+            "averaging them?)"
+        )
+        streams = spatial.count_params() + temporal.count_params()
+        assert model.count_params() == streams, (
+            f"averaging adds no weights: the two streams have {streams:,}, your model "
+            f"{model.count_params():,} (a layer that learns to combine the scores is the "
+            "learned fusion, not the average)"
+        )
+        assert any(isinstance(layer, layers.Average) for layer in model.layers), (
+            "combine the streams' scores with a keras.layers.Average() layer"
+        )
+        scores = np.asarray(model.predict([frames, stacks], verbose=0))
+        expect_array(scores, (spatial.predict(frames, verbose=0)
+                              + temporal.predict(stacks, verbose=0)) / 2,
+                     "your model's scores on held-out inputs (the average of the streams')")
 
     check(
-        "choosing the fusion weight", lambda: fn(spatial.copy(), temporal.copy(), y.copy()),
-        verify,
-        hint="try every weight of np.linspace(0, 1, 21), fuse, take the argmax over classes, "
-        "compare with y_val, and keep the weight with the highest accuracy.",
+        "the two-stream network as one model", lambda: fn(spatial, temporal), verify,
+        hint="one keras.Input per stream, shaped like that stream's input; call each stream "
+        "on its input as you would call a layer, and average the two outputs with "
+        "layers.Average().",
     )
 
 
