@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 import warnings
 from collections.abc import Callable
-from pathlib import Path
 
 import numpy as np
 from tqdm.auto import tqdm
 
 from vidlab import config
+from vidlab.download import atomic_path
 from vidlab.video import resize_frames
 
 
@@ -165,13 +163,8 @@ def cached(name: str, settings: dict, compute: Callable[[], dict[str, np.ndarray
             warnings.warn(f"{path} is unreadable ({error}); recomputing it.", stacklevel=2)
     stored = {k: v.astype(np.float16) if v.dtype.kind == "f" else v
               for k, v in compute().items()}
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".npz", dir=folder)
-    os.close(fd)
-    try:
+    with atomic_path(path) as tmp:
         np.savez(tmp, **stored)
-        os.replace(tmp, path)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
     # Return what a later call will read, so a cold and a warm cache give the same numbers.
     return {k: v.astype(np.float32) if v.dtype == np.float16 else v for k, v in stored.items()}
 

@@ -8,11 +8,10 @@ with :func:`load`.  Results live in ``<cache>/results/<label_set>.json``.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 
 from vidlab import config
+from vidlab.download import atomic_path
 
 
 def _path(label_set: str) -> Path:
@@ -36,10 +35,8 @@ def record(model: str, notebook: str, accuracy: float, params: int | None = None
     results[model] = {"notebook": notebook, "accuracy": round(float(accuracy), 4),
                       "params": params, "seconds": None if seconds is None else round(seconds, 1)}
     path = _path(label_set)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".json")
-    with os.fdopen(fd, "w") as handle:
-        json.dump(results, handle, indent=2, sort_keys=True)
-    os.replace(tmp, path)
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps(results, indent=2, sort_keys=True))
 
 
 def table(results: dict[str, dict]) -> str:
