@@ -192,8 +192,9 @@ def dataset_features(dataset, backbone, num_frames: int, size: int,
     """Per-frame features of a dataset's train and test clips, cached.
 
     Returns ``{"train": (N, T, D), "y_train": (N,), "test": ..., "y_test": ...}``.
-    The cache key covers the dataset, the exact clip lists, the backbone and
-    its weights, the frame count, the frame size and the sampling.
+    The cache key covers the dataset's folder, the exact clip lists, the backbone
+    and the SHA-256 of its weights (``weights_id``: a changed weights file never
+    reuses stale features), the frame count, the frame size and the sampling.
 
     With a GPU, the clips are decoded on the CPU while the GPU runs the model
     (:func:`video_features`, a ``tf.data`` pipeline).  Without one, every clip
@@ -207,7 +208,8 @@ def dataset_features(dataset, backbone, num_frames: int, size: int,
 
     overlap = config.gpu_available()
     settings = {
-        "dataset": dataset.root.name,
+        # The whole path: UCF101 from a rehearsal mirror lies in another folder of the same name.
+        "dataset": str(dataset.root),
         "train": [r.path.name for r in dataset.train],
         "test": [r.path.name for r in dataset.test],
         "backbone": backbone.weights_id,

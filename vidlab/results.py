@@ -1,8 +1,11 @@
 """Saved results, so the course-wide table is read from what the notebooks measured.
 
-Each notebook calls :func:`record` for the models it evaluates on MotionShapes
-(``motion`` labels, split 1); the last notebook and ``make run`` read them back
-with :func:`load`.  Results live in ``<cache>/results/<label_set>.json``.
+Each notebook calls :func:`record` for the models it evaluates, in the label set
+of its profile (:func:`label_set`: ``motion`` for the quick profile's MotionShapes
+motion labels, ``full`` for the full profile's UCF101 subset); the last notebook
+and ``make run`` read them back with :func:`load`.  Results live in
+``<cache>/results/<label_set>.json``, so they last as long as the cache
+(``VIDLAB_CACHE``; on Colab, a folder on Google Drive keeps them across runtimes).
 """
 
 from __future__ import annotations
@@ -18,6 +21,13 @@ def _path(label_set: str) -> Path:
     folder = config.cache_dir() / "results"
     folder.mkdir(parents=True, exist_ok=True)
     return folder / f"{label_set}.json"
+
+
+def label_set(profile: str) -> str:
+    """The label set a profile's results are recorded in: ``motion`` (quick) or ``full``."""
+    if profile not in ("quick", "full"):
+        raise ValueError(f"Unknown profile {profile!r}; expected 'quick' or 'full'.")
+    return "motion" if profile == "quick" else "full"
 
 
 def load(label_set: str = "motion") -> dict[str, dict]:
