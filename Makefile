@@ -7,11 +7,12 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 NOTEBOOKS := $(sort $(wildcard notebooks/[0-9]*.ipynb))
 
-.PHONY: run test test-slow lint unit notebooks outputs lab bench slides clean help
+.PHONY: run test test-slow lint unit notebooks rehearsal outputs lab bench slides clean help
 
 help:
 	@echo "make run      execute every notebook (quick profile) and render the course to build/"
-	@echo "make test     everything CI checks: ruff, unit tests, notebooks against stored outputs"
+	@echo "make test     everything CI checks: ruff, unit tests, notebooks against stored outputs,"
+	@echo "              and the full profile rehearsed from a local mirror (make rehearsal)"
 	@echo "make test-slow  retrain the quick backbone and check it reaches its documented accuracy"
 	@echo "make outputs  re-execute the notebooks in place to refresh their stored outputs"
 	@echo "make lab      open Jupyter Lab"
@@ -27,13 +28,20 @@ $(STAMP): pyproject.toml constraints.txt
 run: $(STAMP)
 	VIDLAB_PROFILE=quick $(BIN)/python -m vidlab.course build
 
-test: lint unit notebooks
+test: lint unit notebooks rehearsal
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
 unit: $(STAMP)
-	$(BIN)/python -m pytest -m "not slow" tests
+	$(BIN)/python -m pytest -m "not slow and not rehearsal" tests
+
+# Every notebook's full-profile branches, from a generated stand-in of every external file
+# served on 127.0.0.1 (VIDLAB_PROFILE=full VIDLAB_SCALE=smoke VIDLAB_MIRROR=...): about 6 to
+# 8 minutes on 2 cores. Times per notebook go to build/rehearsal-times.txt.
+rehearsal: $(STAMP)
+	$(BIN)/python -m pytest -m rehearsal -p no:cacheprovider tests/test_rehearsal.py
+	@cat build/rehearsal-times.txt
 
 # Retrains the quick backbone from its documented recipe (about 5 minutes on 2 cores).
 test-slow: $(STAMP)

@@ -44,15 +44,18 @@ def test_missing_weights_say_how_to_restore_them(tmp_path, monkeypatch):
         backbones.get_backbone("shapes_vgg", "quick")
 
 
-def test_offline_imagenet_weights_fail_with_a_message_naming_the_quick_profile(monkeypatch):
-    import keras
+def test_unreachable_imagenet_weights_name_the_file_and_the_quick_profile(monkeypatch, tmp_path):
+    import socket
 
-    def offline(*args, **kwargs):
-        raise Exception("URL fetch failure: Name or service not known")
-
-    monkeypatch.setattr(keras.applications, "MobileNetV2", offline)
-    with pytest.raises(backbones.WeightsUnavailableError, match="VIDLAB_PROFILE=quick"):
+    with socket.socket() as probe:  # a port that nothing listens on: a mirror that is down
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    monkeypatch.setenv("VIDLAB_CACHE", str(tmp_path))
+    monkeypatch.setenv("VIDLAB_MIRROR", f"http://127.0.0.1:{port}/")
+    with pytest.raises(backbones.WeightsUnavailableError, match="VIDLAB_PROFILE=quick") as info:
         backbones.get_backbone("mobilenet_v2", "full")
+    assert f"127.0.0.1:{port}" in str(info.value) and "VIDLAB_MIRROR" in str(info.value)
+    assert not any(path.is_file() for path in tmp_path.rglob("*"))
 
 
 def test_full_backbones_build_offline_without_weights():

@@ -116,6 +116,50 @@ def test_settings_of_an_unknown_profile_raise_value_error():
         config.settings("medium")
 
 
+def test_a_notebooks_explicit_choice_wins_over_the_environment(off_colab, monkeypatch):
+    """PROFILE = "quick" on the page is obeyed even where VIDLAB_PROFILE says full."""
+    monkeypatch.setenv("VIDLAB_PROFILE", "full")
+    assert config.profile("quick") == "quick"
+    assert config.profile(" Full ") == "full"
+    assert config.profile("auto") == "full"
+
+
+def test_an_unknown_choice_lists_the_three_choices():
+    with pytest.raises(ValueError, match="auto.*quick.*full"):
+        config.profile("fast")
+
+
+def test_the_smoke_scale_shrinks_only_what_a_rehearsal_may_shrink(monkeypatch):
+    """VIDLAB_SCALE=smoke: fewer classes and video frames; same data, sizes and batches."""
+    monkeypatch.delenv("VIDLAB_SCALE", raising=False)
+    full = config.settings("full")
+    monkeypatch.setenv("VIDLAB_SCALE", "smoke")
+    smoke = config.settings("full")
+    assert (smoke.scale, full.scale) == ("smoke", "normal")
+    assert smoke.num_classes < full.num_classes and smoke.max_video_frames >= 64
+    assert full.max_video_frames is None
+    same = ("dataset", "clips_per_class", "num_frames", "frame_size", "batch_size", "seed")
+    assert all(getattr(smoke, name) == getattr(full, name) for name in same)
+    assert config.settings("quick").scale == "normal"  # the quick profile is already small
+
+
+def test_an_unknown_scale_is_refused(monkeypatch):
+    monkeypatch.setenv("VIDLAB_SCALE", "tiny")
+    with pytest.raises(ValueError, match="smoke"):
+        config.scale()
+
+
+# --------------------------------------------------------------------------- strategy
+
+
+def test_a_cpu_runtime_trains_on_one_replica_and_keeps_the_batch():
+    strategy = config.distribution_strategy()
+    assert strategy.num_replicas_in_sync == 1
+    assert config.global_batch_size(16, strategy) == 16
+    with pytest.raises(ValueError, match="at least 1"):
+        config.global_batch_size(0)
+
+
 # --------------------------------------------------------------------------- cache_dir
 
 

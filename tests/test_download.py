@@ -14,7 +14,15 @@ import zipfile
 
 import pytest
 
-from vidlab.download import DownloadError, download, fetch_range, fetch_tail, safe_extract
+from vidlab.download import (
+    DownloadError,
+    atomic_path,
+    checksum_matches,
+    download,
+    file_checksum,
+    parse_checksum,
+    safe_extract,
+)
 
 pytest_plugins = ["http_server"]
 
@@ -39,15 +47,15 @@ def get(server, dest, **kwargs):
 
 def test_download_writes_the_verified_file_and_no_part_file(server, tmp_path):
     dest = tmp_path / "sub" / "data.bin"
-    assert get(server, dest, sha256=SHA256) == dest
+    assert get(server, dest, checksum=SHA256) == dest
     assert dest.read_bytes() == PAYLOAD
     assert not (tmp_path / "sub" / "data.bin.part").exists()
 
 
 def test_a_cached_file_is_not_downloaded_again(server, tmp_path):
     dest = tmp_path / "data.bin"
-    get(server, dest, sha256=SHA256)
-    get(server, dest, sha256=SHA256)
+    get(server, dest, checksum=SHA256)
+    get(server, dest, checksum=SHA256)
     get(server, dest)
     assert server.count("/data.bin") == 1
 
@@ -55,13 +63,13 @@ def test_a_cached_file_is_not_downloaded_again(server, tmp_path):
 def test_a_cached_file_with_another_checksum_is_replaced(server, tmp_path):
     dest = tmp_path / "data.bin"
     dest.write_bytes(b"an older version")
-    get(server, dest, sha256=SHA256)
+    get(server, dest, checksum=SHA256)
     assert dest.read_bytes() == PAYLOAD
 
 
 def test_the_checksum_may_be_given_in_upper_case(server, tmp_path):
-    get(server, tmp_path / "data.bin", sha256=SHA256.upper())
-    get(server, tmp_path / "data.bin", sha256=SHA256.upper())
+    get(server, tmp_path / "data.bin", checksum=SHA256.upper())
+    get(server, tmp_path / "data.bin", checksum=SHA256.upper())
     assert server.count("/data.bin") == 1
 
 
@@ -71,7 +79,7 @@ def test_the_checksum_may_be_given_in_upper_case(server, tmp_path):
 def test_a_checksum_mismatch_names_both_hashes_and_leaves_no_file(server, tmp_path):
     dest, wrong = tmp_path / "data.bin", "0" * 64
     with pytest.raises(DownloadError) as info:
-        get(server, dest, sha256=wrong)
+        get(server, dest, checksum=wrong)
     message = str(info.value)
     assert wrong in message and SHA256 in message and "checksum" in message
     assert not dest.exists()
@@ -83,28 +91,28 @@ def test_a_checksum_mismatch_names_both_hashes_and_leaves_no_file(server, tmp_pa
 
 def test_an_interrupted_transfer_resumes_with_a_range_request(server, tmp_path):
     server.drop_after = 100_000
-    dest = get(server, tmp_path / "data.bin", sha256=SHA256)
+    dest = get(server, tmp_path / "data.bin", checksum=SHA256)
     assert dest.read_bytes() == PAYLOAD
     assert server.requests == [("/data.bin", None), ("/data.bin", "bytes=100000-")]
 
 
 def test_a_part_file_left_by_an_earlier_run_is_resumed(server, tmp_path):
     (tmp_path / "data.bin.part").write_bytes(PAYLOAD[:123_456])
-    dest = get(server, tmp_path / "data.bin", sha256=SHA256)
+    dest = get(server, tmp_path / "data.bin", checksum=SHA256)
     assert dest.read_bytes() == PAYLOAD
     assert server.requests == [("/data.bin", "bytes=123456-")]
 
 
 def test_a_server_that_ignores_range_still_yields_the_right_file(server, tmp_path):
     server.drop_after, server.ignore_range = 100_000, True
-    dest = get(server, tmp_path / "data.bin", sha256=SHA256)
+    dest = get(server, tmp_path / "data.bin", checksum=SHA256)
     assert dest.read_bytes() == PAYLOAD
     assert len(server.requests) == 2
 
 
 def test_a_part_file_longer_than_the_remote_file_restarts_from_zero(server, tmp_path):
     (tmp_path / "data.bin.part").write_bytes(PAYLOAD + b"stale tail")
-    dest = get(server, tmp_path / "data.bin", sha256=SHA256)
+    dest = get(server, tmp_path / "data.bin", checksum=SHA256)
     assert dest.read_bytes() == PAYLOAD
 
 
@@ -113,7 +121,7 @@ def test_without_retries_a_dropped_connection_fails_and_keeps_the_partial_data(s
     with pytest.raises(DownloadError, match="dropped"):
         get(server, tmp_path / "data.bin", retries=0)
     assert (tmp_path / "data.bin.part").stat().st_size == 100_000
-    assert get(server, tmp_path / "data.bin", sha256=SHA256).read_bytes() == PAYLOAD
+    assert get(server, tmp_path / "data.bin", checksum=SHA256).read_bytes() == PAYLOAD
 
 
 # --- download: errors ----------------------------------------------------------------------
@@ -143,7 +151,7 @@ def test_a_failed_redownload_keeps_the_existing_file(server, tmp_path):
     dest.write_bytes(b"good older copy")
     server.fail["/data.bin"] = 500
     with pytest.raises(DownloadError, match="500"):
-        get(server, dest, sha256=SHA256)
+        get(server, dest, checksum=SHA256)
     assert dest.read_bytes() == b"good older copy"
 
 
@@ -151,7 +159,7 @@ def test_a_redownload_with_the_wrong_checksum_keeps_the_existing_file(server, tm
     dest = tmp_path / "data.bin"
     dest.write_bytes(b"good older copy")
     with pytest.raises(DownloadError, match="checksum"):
-        get(server, dest, sha256="f" * 64)
+        get(server, dest, checksum="f" * 64)
     assert dest.read_bytes() == b"good older copy"
 
 
@@ -163,29 +171,43 @@ def test_download_error_survives_pickling():
     assert "http://x/y" in str(error)
 
 
-# --- range requests ------------------------------------------------------------------------
+# --- checksums and atomic writes ----------------------------------------------------------
 
 
-def test_fetch_range_returns_the_inclusive_byte_range(server):
-    assert fetch_range(server.url("/data.bin"), 10, 19) == PAYLOAD[10:20]
-    assert server.requests == [("/data.bin", "bytes=10-19")]
+def test_checksums_of_every_kind_are_recognised(tmp_path):
+    path = tmp_path / "data.bin"
+    path.write_bytes(PAYLOAD)
+    blob = hashlib.sha1(f"blob {len(PAYLOAD)}\0".encode() + PAYLOAD).hexdigest()
+    assert checksum_matches(path, SHA256) and checksum_matches(path, f"sha256:{SHA256}")
+    assert checksum_matches(path, f"md5:{hashlib.md5(PAYLOAD).hexdigest()}")
+    assert file_checksum(path, "git-blob-sha1") == blob  # what `git hash-object` prints
+    assert not checksum_matches(path, "md5:" + "0" * 32)
 
 
-def test_fetch_range_refuses_a_server_that_ignores_range(server):
-    server.ignore_range = True
-    with pytest.raises(DownloadError, match="206"):
-        fetch_range(server.url("/data.bin"), 0, 9)
+def test_a_malformed_checksum_is_refused_with_the_kinds_it_knows():
+    with pytest.raises(ValueError, match="git-blob-sha1"):
+        parse_checksum("crc32:1234")
+    with pytest.raises(ValueError, match="hex"):
+        parse_checksum("sha256:not-hex")
 
 
-def test_fetch_range_refuses_a_short_answer(server):
-    with pytest.raises(DownloadError, match="bytes"):
-        fetch_range(server.url("/data.bin"), len(PAYLOAD) - 5, len(PAYLOAD) + 5)
+def test_a_download_pinned_by_md5_is_verified(server, tmp_path):
+    with pytest.raises(DownloadError, match="expected md5"):
+        get(server, tmp_path / "data.bin", checksum="md5:" + "0" * 32)
+    assert not list(tmp_path.iterdir())
 
 
-def test_fetch_tail_returns_the_last_bytes_and_the_size(server):
-    assert fetch_tail(server.url("/data.bin"), 7) == (PAYLOAD[-7:], len(PAYLOAD))
-    server.files["/small"] = b"tiny"
-    assert fetch_tail(server.url("/small"), 100) == (b"tiny", 4)
+def test_atomic_path_moves_the_file_into_place_only_on_success(tmp_path):
+    target = tmp_path / "out" / "result.npz"
+    with atomic_path(target) as tmp:
+        assert tmp.suffix == ".npz" and tmp.parent == target.parent
+        tmp.write_bytes(b"complete")
+    assert target.read_bytes() == b"complete"
+    with pytest.raises(RuntimeError), atomic_path(target) as tmp:
+        tmp.write_bytes(b"half")
+        raise RuntimeError("interrupted")
+    assert target.read_bytes() == b"complete"
+    assert [p.name for p in target.parent.iterdir()] == ["result.npz"]
 
 
 # --- safe_extract --------------------------------------------------------------------------

@@ -162,3 +162,28 @@ def test_a_cold_and_a_warm_cache_return_the_same_values(tmp_path, monkeypatch):
     warm = features.cached("demo", {"k": 3}, lambda: {"x": fine})
     np.testing.assert_array_equal(cold["x"], warm["x"])
     assert cold["x"].dtype == np.float32
+
+
+def test_features_are_cached_per_weights_content_not_per_name(backbone, records, tmp_path,
+                                                              monkeypatch):
+    """Same backbone name, other weights file: the cached features are not reused."""
+    import dataclasses
+
+    monkeypatch.setenv("VIDLAB_CACHE", str(tmp_path))
+    dataset = VideoDataset(records[0].path.parent.parent, ["a"], records[:5], records[5:])
+    used = []
+    monkeypatch.setattr(features, "extract_features", _spy(features.extract_features, used))
+    features.dataset_features(dataset, backbone, num_frames=4, size=32, progress=False)
+    features.dataset_features(dataset, backbone, num_frames=4, size=32, progress=False)
+    assert len(used) == 2  # train and test, once: the second call read the cache
+    other = dataclasses.replace(backbone, weights_id="shapes_vgg:0123456789abcdef")
+    features.dataset_features(dataset, other, num_frames=4, size=32, progress=False)
+    assert len(used) == 4
+
+
+def test_a_pretrained_backbone_is_identified_by_its_weights_file_content():
+    from vidlab.config import DATA_DIR
+    from vidlab.download import file_sha256
+
+    digest = file_sha256(DATA_DIR / "shapes_vgg.weights.h5")
+    assert get_backbone("shapes_vgg", "quick").weights_id == f"shapes_vgg:{digest[:16]}"

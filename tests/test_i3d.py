@@ -377,3 +377,58 @@ def test_predictions_are_float32_under_mixed_precision():
 
     assert model.get_layer("Mixed_5c").compute_dtype == "float16"
     assert model.output.dtype == "float32"
+
+
+# --- every naming DeepMind publishes, through a real TensorFlow checkpoint -----------------
+
+
+def write_checkpoint(tmp_path, arrays):
+    """Write ``arrays`` as a TensorFlow checkpoint, names as given; return its prefix."""
+    pytest.importorskip("tensorflow")
+    from vidlab.mirror import write_tf_checkpoint
+
+    prefix = tmp_path / "ckpt" / "model.ckpt"
+    prefix.parent.mkdir(parents=True, exist_ok=True)
+    write_tf_checkpoint(prefix, arrays)
+    return prefix
+
+
+def test_a_kinetics600_checkpoint_loads_without_its_scope_and_momentum_slots(small_model,
+                                                                            tmp_path):
+    from vidlab.mirror import kinetics600_naming
+
+    arrays = fake_checkpoint(small_model)
+    renamed = kinetics600_naming(arrays)
+    assert any(name.endswith("/Momentum") for name in renamed)
+    assert renamed["Conv3d_1a_7x7/batch_norm/beta"].shape[:4] == (1, 1, 1, 1)
+    npz = checkpoint_to_npz(write_checkpoint(tmp_path, renamed), tmp_path / "k600.npz")
+
+    load_kinetics_weights(small_model, npz, stream="RGB")
+
+    beta = small_model.get_layer("Conv3d_1a_7x7.batch_norm").beta
+    np.testing.assert_array_equal(np.asarray(beta),
+                                  arrays["RGB/inception_i3d/Conv3d_1a_7x7/batch_norm/beta"])
+
+
+def test_a_checkpoint_missing_a_variable_names_the_file_and_the_variable(small_model, tmp_path):
+    arrays = fake_checkpoint(small_model, "Flow")
+    name = "Flow/inception_i3d/Mixed_4d/Branch_1/Conv3d_0b_3x3/conv_3d/w"
+    del arrays[name]
+    npz = checkpoint_to_npz(write_checkpoint(tmp_path, arrays), tmp_path / "flow.npz")
+
+    with pytest.raises(ValueError) as info:
+        load_kinetics_weights(small_model, npz, stream="Flow")
+
+    assert str(npz) in str(info.value) and name in str(info.value)
+
+
+def test_a_truncated_checkpoint_is_named_and_leaves_no_npz(small_model, tmp_path):
+    from vidlab.models.i3d import CheckpointError
+
+    prefix = write_checkpoint(tmp_path, fake_checkpoint(small_model))
+    data = prefix.with_name("model.ckpt.data-00000-of-00001")
+    data.write_bytes(data.read_bytes()[: data.stat().st_size // 2])
+
+    with pytest.raises(CheckpointError, match=re.escape(str(prefix))):
+        checkpoint_to_npz(prefix, tmp_path / "out.npz")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ckpt"]

@@ -8,6 +8,7 @@ import pytest
 from keras import layers
 
 from vidlab import backbones, config, pretrain
+from vidlab.download import file_sha256
 from vidlab.models import inception2d
 from vidlab.models.inception2d import (
     ENDPOINTS,
@@ -198,7 +199,7 @@ def test_the_manifest_documents_the_recipe_of_the_committed_weights():
 
     assert entry["recipe"] == pretrain.INCEPTION_RECIPE
     assert entry["still_image_accuracy"] >= pretrain.INCEPTION_DOCUMENTED_ACCURACY
-    assert entry["sha256"] == pretrain.sha256(config.DATA_DIR / "shapes_inception.weights.h5")
+    assert entry["sha256"] == file_sha256(config.DATA_DIR / "shapes_inception.weights.h5")
 
 
 def test_the_command_line_offers_both_backbones(capsys):

@@ -5,6 +5,7 @@ import json
 import pytest
 
 from vidlab import config, pretrain
+from vidlab.download import file_sha256
 
 
 @pytest.mark.slow
@@ -21,4 +22,4 @@ def test_the_manifest_documents_the_recipe_of_the_committed_weights():
     entry = manifest["shapes_vgg.weights.h5"]
     assert entry["recipe"] == pretrain.RECIPE
     assert entry["still_image_accuracy"] >= pretrain.DOCUMENTED_ACCURACY
-    assert entry["sha256"] == pretrain.sha256(config.DATA_DIR / "shapes_vgg.weights.h5")
+    assert entry["sha256"] == file_sha256(config.DATA_DIR / "shapes_vgg.weights.h5")

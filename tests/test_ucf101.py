@@ -1,4 +1,4 @@
-"""vidlab.datasets.ucf101: reading single members of a remote zip, and fetching some classes.
+"""vidlab.datasets.ucf101: fetching some classes of a remote zip, member by member.
 
 A local HTTP server (``tests/http_server.py``) serves a tiny fake UCF101: three
 classes x two groups x two clips of real 4-frame videos, zipped like the real
@@ -8,9 +8,8 @@ archive, and a split-list zip like the official one.
 from __future__ import annotations
 
 import io
-import random
-import struct
 import zipfile
+from pathlib import PurePath
 
 import numpy as np
 import pytest
@@ -80,6 +79,7 @@ def split_zip():
 def ucf(http_server, videos_zip, tmp_path, monkeypatch):
     """The server with the fake UCF101; the cache is a temporary folder."""
     monkeypatch.setenv("VIDLAB_CACHE", str(tmp_path / "cache"))
+    monkeypatch.delenv("VIDLAB_MIRROR", raising=False)
     http_server.files[VIDEOS] = videos_zip
     http_server.files[SPLITS] = split_zip()
     return http_server
@@ -91,87 +91,6 @@ def urls(ucf):
     return {"videos_url": ucf.url(VIDEOS), "splits_url": ucf.url(SPLITS), "progress": False}
 
 
-# --- list_remote_zip and fetch_member ------------------------------------------------------
-
-MEMBERS = {
-    "a/stored.bin": random.Random(1).randbytes(5000),
-    "a/deflated.txt": b"hello zip " * 500,
-    "b/empty.txt": b"",
-    "b/caf\u00e9.txt": b"utf-8 name",
-}
-
-
-def serve_zip(server, data):
-    server.files["/test.zip"] = data
-    return server.url("/test.zip")
-
-
-def test_list_remote_zip_lists_every_member_with_its_method_sizes_and_crc(http_server):
-    data = zip_bytes(MEMBERS)
-    members = ucf101.list_remote_zip(serve_zip(http_server, data))
-    with zipfile.ZipFile(io.BytesIO(data)) as zf:
-        expected = {
-            i.filename: (i.header_offset, i.compress_size, i.file_size, i.compress_type, i.CRC)
-            for i in zf.infolist()
-        }
-    assert {name: tuple(m[1:6]) for name, m in members.items()} == expected
-    assert {m.method for m in members.values()} == {zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED}
-
-
-def test_listing_takes_two_range_requests(http_server):
-    url = serve_zip(http_server, zip_bytes(MEMBERS))
-    ucf101.list_remote_zip(url)
-    assert all(header and header.startswith("bytes=") for _, header in http_server.requests)
-    assert len(http_server.requests) == 2  # the tail, then the central directory
-
-
-def test_fetch_member_returns_the_content_of_stored_and_deflated_members(http_server):
-    url = serve_zip(http_server, zip_bytes(MEMBERS))
-    members = ucf101.list_remote_zip(url)
-    assert {name: ucf101.fetch_member(url, m) for name, m in members.items()} == MEMBERS
-
-
-def test_a_zip64_archive_is_listed_through_its_zip64_records(http_server, monkeypatch):
-    monkeypatch.setattr(zipfile, "ZIP64_LIMIT", 100)  # what the real 6.5 GB archive needs
-    monkeypatch.setattr(zipfile, "ZIP_FILECOUNT_LIMIT", 2)
-    data = zip_bytes(MEMBERS)
-    assert b"PK\x06\x06" in data and b"PK\x06\x07" in data
-    # Saturate the classic record's counts, size and offset, as in an archive over 4 GB.
-    data = data[:-14] + struct.pack("<2H2L", 0xFFFF, 0xFFFF, 0xFFFFFFFF, 0xFFFFFFFF) + data[-2:]
-    assert zipfile.ZipFile(io.BytesIO(data)).namelist() == list(MEMBERS)
-    url = serve_zip(http_server, data)
-    members = ucf101.list_remote_zip(url)
-    assert {name: ucf101.fetch_member(url, m) for name, m in members.items()} == MEMBERS
-
-
-def test_an_archive_comment_does_not_hide_the_directory(http_server):
-    url = serve_zip(http_server, zip_bytes(MEMBERS, comment=b"PK\x05\x06 looks like a record"))
-    assert set(ucf101.list_remote_zip(url)) == set(MEMBERS)
-
-
-def test_a_longer_local_header_costs_one_more_request(http_server):
-    url = serve_zip(http_server, zip_bytes(MEMBERS))
-    member = ucf101.list_remote_zip(url)["a/stored.bin"]._replace(header_size=30)
-    http_server.requests.clear()
-    assert ucf101.fetch_member(url, member) == MEMBERS["a/stored.bin"]
-    assert len(http_server.requests) == 2
-
-
-def test_corrupt_member_data_fails_the_crc_check(http_server):
-    data = bytearray(zip_bytes({"x.bin": b"\x00" * 1000}, compression=zipfile.ZIP_STORED))
-    data[100] ^= 0xFF  # inside the stored data
-    url = serve_zip(http_server, bytes(data))
-    member = ucf101.list_remote_zip(url)["x.bin"]
-    with pytest.raises(DownloadError, match="CRC-32 mismatch"):
-        ucf101.fetch_member(url, member)
-
-
-def test_a_file_that_is_not_a_zip_is_reported(http_server):
-    url = serve_zip(http_server, b"<html>a login page</html>" * 10)
-    with pytest.raises(DownloadError, match="not a zip archive"):
-        ucf101.list_remote_zip(url)
-
-
 # --- fetch and load ------------------------------------------------------------------------
 
 
@@ -181,7 +100,7 @@ def read_lines(path):
 
 def test_fetch_builds_a_ucf101_layout_of_the_first_classes(tmp_path, urls):
     root = ucf101.fetch(2, **urls)
-    assert root == tmp_path / "cache" / "ucf101" / "2classes"
+    assert root == tmp_path / "cache" / "downloads" / "publishers" / "ucf101" / "2classes"
     assert sorted(p.name for p in root.iterdir() if p.is_dir()) == CLASSES[:2]
     assert len(list(root.glob("*/*.avi"))) == 8
     assert read_lines(root / "classInd.txt") == ["1 ApplyEyeMakeup", "2 Basketball"]
@@ -219,15 +138,21 @@ def test_a_rerun_makes_no_video_request(ucf, urls):
     assert len(ucf.requests) == all_requests  # complete on disk: no request at all
 
 
+def written(root):
+    """Each clip file under ``root`` with the identity of its last write (inode, time)."""
+    return {p.name: (p.stat().st_ino, p.stat().st_mtime_ns) for p in root.glob("*/*.avi")}
+
+
 def test_a_rerun_after_an_interruption_fetches_only_the_missing_clips(ucf, urls):
     root = ucf101.fetch(2, **urls)
     missing = root / "Basketball" / clip_name("Basketball", 2, 1)
     missing.unlink()
     (root / ".complete").unlink()
-    before = ucf.count(VIDEOS)
+    before = written(root)
     ucf101.load(2, **urls)
     assert missing.is_file()
-    assert ucf.count(VIDEOS) - before == 3  # tail, central directory, one clip
+    after = written(root)
+    assert {name for name in after if after[name] != before.get(name)} == {missing.name}
 
 
 def test_a_corrupt_clip_fails_the_fetch_and_a_rerun_completes_it(ucf, urls, videos_zip):
@@ -241,11 +166,13 @@ def test_a_corrupt_clip_fails_the_fetch_and_a_rerun_completes_it(ucf, urls, vide
     root = ucf101.default_root(3)
     assert not (root / ".complete").exists() and not (root / "classInd.txt").exists()
     assert not (root / name.removeprefix("UCF101/")).exists()
+    before = written(root)
     ucf.files[VIDEOS] = videos_zip
-    ucf.requests.clear()
     dataset = ucf101.load(3, **urls)
     assert len(dataset.train) + len(dataset.test) == 12
-    assert ucf.count(VIDEOS) == 3  # tail, central directory, the one missing clip
+    after = written(root)
+    rewritten = {clip for clip in after if after[clip] != before.get(clip)}
+    assert rewritten == {clip_name("Biking", 2, 2)}
 
 
 def test_a_list_of_names_gets_its_own_default_folder(urls):
@@ -272,3 +199,29 @@ def test_network_failures_surface_as_download_errors_with_the_quick_hint(ucf, ur
     assert ucf.url(VIDEOS) in str(info.value)
     with pytest.raises(DownloadError, match="404"):
         ucf101.fetch(1, **{**urls, "splits_url": ucf.url("/elsewhere.zip")})
+
+
+def test_a_truncated_archive_names_the_member_and_leaves_no_partial_clip(ucf, urls, videos_zip):
+    infos = zipfile.ZipFile(io.BytesIO(videos_zip)).infolist()
+    cut = infos[-1]  # the last member: its data is cut in the middle
+    directory = videos_zip[videos_zip.index(b"PK\x01\x02"):]
+    end = cut.header_offset + 30 + len(cut.filename) + cut.compress_size // 2
+    ucf.files[VIDEOS] = videos_zip[:end] + b"\0" * (len(videos_zip) - end - len(directory)) + (
+        directory)
+    with pytest.raises(DownloadError, match=PurePath(cut.filename).name) as info:
+        ucf101.fetch(3, **urls)
+    assert ucf.url(VIDEOS) in str(info.value)
+    assert not list(ucf101.default_root(3).rglob(PurePath(cut.filename).name))
+    assert not list(ucf101.default_root(3).rglob(".*.tmp*"))
+
+
+def test_a_server_without_range_requests_is_reported(ucf, urls):
+    ucf.ignore_range = True
+    with pytest.raises(DownloadError, match="range"):
+        ucf101.fetch(1, **urls)
+
+
+def test_a_file_that_is_not_a_zip_is_reported(ucf, urls):
+    ucf.files[VIDEOS] = b"<html>a login page</html>" * 10
+    with pytest.raises(DownloadError, match="not a zip"):
+        ucf101.fetch(1, **urls)

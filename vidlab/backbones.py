@@ -11,6 +11,15 @@ shapes_inception  quick    width-reduced 2D Inception-V1 pretrained on the same
 vgg16_fc2         full     VGG16 with ImageNet weights, features from ``fc2`` (4096)
 mobilenet_v2      full     MobileNetV2 with ImageNet weights, global average pool
 ================  =======  ======================================================
+
+The ImageNet weight files and class names come from :mod:`vidlab.sources` (so
+``VIDLAB_MIRROR`` can stand in for them), verified there, and are given to
+``keras.applications`` as a path (``weights=<file>``): Keras loads that file as it
+loads its own download, and never contacts the internet or reads ``~/.keras``.
+(Putting the file where Keras looks would not do: Keras checks the MD5s it pins and
+would fetch the real file again over a mirror's stand-in.)  A backbone's
+``weights_id`` is the SHA-256 of its weights file, so cached features never
+outlive a change of weights.
 """
 
 from __future__ import annotations
@@ -21,7 +30,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from vidlab import config
+from vidlab import config, sources
+from vidlab.download import DownloadError, file_sha256
 
 QUICK_BACKBONES = ("shapes_vgg", "shapes_inception")
 FULL_BACKBONES = ("vgg16_fc2", "mobilenet_v2")
@@ -61,7 +71,7 @@ class WeightsUnavailableError(RuntimeError):
 
 
 def _quick_weights(name: str):
-    from vidlab.pretrain import MANIFEST, sha256
+    from vidlab.pretrain import MANIFEST
 
     path = config.DATA_DIR / f"{name}.weights.h5"
     manifest_path = config.DATA_DIR / MANIFEST
@@ -71,7 +81,7 @@ def _quick_weights(name: str):
             "`git checkout data/` or rebuild it with `python -m vidlab.pretrain`."
         )
     expected = json.loads(manifest_path.read_text()).get(path.name, {}).get("sha256")
-    actual = sha256(path)
+    actual = file_sha256(path)
     if actual != expected:
         raise WeightsUnavailableError(
             f"{path} does not match its sha256 in {manifest_path} (expected {expected}, "
@@ -123,26 +133,36 @@ def _imagenet(name: str, weights: bool) -> Backbone:
     import keras
 
     apps = keras.applications
-    source = "imagenet" if weights else None
+    weights_id = "random"
+    path = None
+    if weights:
+        try:
+            path = sources.fetch(sources.IMAGENET_WEIGHTS[name])
+        except DownloadError as error:
+            raise WeightsUnavailableError(
+                f"Could not fetch the ImageNet weights of {name}: {error}"
+            ) from error
+        weights_id = file_sha256(path)[:16]
     try:
         if name == "vgg16_fc2":
-            classifier = apps.VGG16(weights=source, include_top=True)
+            classifier = apps.VGG16(weights=path, include_top=True)
             model = keras.Model(classifier.input, classifier.get_layer("fc2").output,
                                 name="vgg16_fc2")
             preprocess = apps.vgg16.preprocess_input
         else:
-            classifier = apps.MobileNetV2(weights=source, include_top=True)
-            model = apps.MobileNetV2(weights=source, include_top=False, pooling="avg",
-                                     input_shape=(224, 224, 3))
+            classifier = apps.MobileNetV2(weights=path, include_top=True)
+            pooled = keras.Model(classifier.input, classifier.layers[-2].output)
+            # A copy with its own weights: fine-tuning the features leaves the classifier be.
+            model = keras.models.clone_model(pooled)
+            model.set_weights(pooled.get_weights())
             preprocess = apps.mobilenet_v2.preprocess_input
-    except Exception as error:  # keras raises a bare Exception for a failed fetch
+    except (ValueError, OSError) as error:  # a damaged or foreign weights file
         raise WeightsUnavailableError(
-            f"Could not load the ImageNet weights of {name} ({error}). They are downloaded "
-            "from the internet on first use; without a connection use the quick profile: "
-            "set VIDLAB_PROFILE=quick."
+            f"{path} is not a weights file of {name} ({error}). Delete it and run again to "
+            "download it anew."
         ) from error
     return Backbone(name, model, lambda x: preprocess(np.array(x, np.float32)), 224,
-                    model.output_shape[-1], classifier, f"{name}:{source}")
+                    model.output_shape[-1], classifier, f"{name}:{weights_id}")
 
 
 def get_backbone(name: str | None = None, profile: str | None = None,
@@ -180,7 +200,17 @@ def describe_frames(backbone: Backbone, frames: np.ndarray) -> list[str]:
 
         probs = np.asarray(outputs["shape"])
         return [f"{SHAPES[p.argmax()]} {p.max():.2f}" for p in probs]
-    import keras
+    names = imagenet_class_names()
+    probs = np.asarray(outputs)
+    return [f"{names[p.argmax()]} {p.max():.2f}" for p in probs]
 
-    decoded = keras.applications.imagenet_utils.decode_predictions(np.asarray(outputs), top=1)
-    return [f"{name} {prob:.2f}" for ((_, name, prob),) in decoded]
+
+def imagenet_class_names() -> list[str]:
+    """The 1000 ImageNet class names by output index (``imagenet_class_index.json``).
+
+    Read from :mod:`vidlab.sources` (so a mirror can stand in for it) rather than
+    through ``keras.applications.imagenet_utils.decode_predictions``, which
+    downloads the file itself.
+    """
+    index = json.loads(sources.fetch(sources.IMAGENET_CLASS_INDEX, progress=False).read_text())
+    return [index[str(k)][1] for k in range(len(index))]

@@ -3,10 +3,18 @@
 :func:`download` fetches one file over HTTP(S) with the standard library only.
 The bytes arrive in ``<dest>.part``; an interrupted transfer resumes from there
 with a ``Range`` request, and the file only takes its final name once it is
-complete and, when a SHA-256 is given, verified.  A file already at ``dest``
-(matching the SHA-256 when given) is returned without touching the network.
+complete and, when a checksum is given, verified.  A file already at ``dest``
+(matching the checksum when given) is returned without touching the network.
 
-:func:`fetch_range` reads one byte range of a remote file, and
+Why our own code and not ``pooch`` or ``keras.utils.get_file``: both restart an
+interrupted transfer from byte zero, and the full profile's files reach half a
+gigabyte over classroom networks; both also only know ``hashlib`` digests, while
+DeepMind's checkpoints are pinned by their git blob ids (:func:`file_checksum`).
+Everything else -- reading single members of a remote zip -- is done by a kept
+library (``remotezip``, in :mod:`vidlab.datasets.ucf101`).
+
+The package's one checksum helper is :func:`file_checksum` (``file_sha256`` for
+the common case) and its one atomic-write helper is :func:`atomic_path`.
 :func:`safe_extract` unpacks a zip or tar archive, refusing any member that
 would land outside the destination.
 
@@ -24,7 +32,10 @@ import ssl
 import tarfile
 import tempfile
 import time
+import uuid
 import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from http.client import HTTPException
 from pathlib import Path, PurePosixPath
 from urllib.error import HTTPError, URLError
@@ -66,19 +77,79 @@ class _Interrupted(Exception):
 _TRANSIENT = (_Interrupted, URLError, HTTPException, ConnectionError, TimeoutError, ssl.SSLError)
 
 
-def file_sha256(path: str | os.PathLike) -> str:
-    """Return the hex SHA-256 of a file, read in chunks."""
-    digest = hashlib.sha256()
+#: Checksum kinds :func:`file_checksum` knows: ``hashlib`` digests, and git's blob id (the
+#: SHA-1 of ``b"blob <size>\\0"`` and the content), which pins a file of a git repository.
+CHECKSUM_KINDS = ("sha256", "md5", "git-blob-sha1")
+
+
+def parse_checksum(checksum: str) -> tuple[str, str]:
+    """Split ``"<kind>:<hex>"`` into ``(kind, hex)``; a bare 64-digit hex is a SHA-256.
+
+    Raises
+    ------
+    ValueError
+        An unknown kind, or a value that is not hexadecimal.
+    """
+    kind, _, value = checksum.rpartition(":")
+    kind = kind or "sha256"
+    if kind not in CHECKSUM_KINDS or not re.fullmatch(r"[0-9a-fA-F]+", value):
+        raise ValueError(
+            f"checksum {checksum!r} is not '<kind>:<hex digits>' with a kind of {CHECKSUM_KINDS}"
+        )
+    return kind, value.lower()
+
+
+def file_checksum(path: str | os.PathLike, kind: str = "sha256") -> str:
+    """Return the hex digest of a file (read in chunks); ``kind``: one of :data:`CHECKSUM_KINDS`."""
+    if kind not in CHECKSUM_KINDS:
+        raise ValueError(f"unknown checksum kind {kind!r}; expected one of {CHECKSUM_KINDS}")
+    if kind == "git-blob-sha1":
+        digest = hashlib.sha1(f"blob {os.path.getsize(path)}\0".encode(), usedforsecurity=False)
+    else:
+        digest = hashlib.new(kind, usedforsecurity=False)
     with open(path, "rb") as file:
         for chunk in iter(lambda: file.read(CHUNK_SIZE), b""):
             digest.update(chunk)
     return digest.hexdigest()
 
 
+def file_sha256(path: str | os.PathLike) -> str:
+    """Return the hex SHA-256 of a file."""
+    return file_checksum(path, "sha256")
+
+
+def checksum_matches(path: str | os.PathLike, checksum: str) -> bool:
+    """True if the file at ``path`` has ``checksum`` ("<kind>:<hex>", see parse_checksum)."""
+    kind, value = parse_checksum(checksum)
+    return file_checksum(path, kind) == value
+
+
+@contextmanager
+def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
+    """Yield a temporary path next to ``path``; on success move it to ``path`` in one step.
+
+    Write the file (or folder) at the yielded path.  If the block raises, the
+    temporary is deleted and ``path`` is left as it was, so a reader never sees
+    a half-written file.  The temporary keeps ``path``'s suffix (writers such as
+    OpenCV and NumPy choose the format from it) and is hidden (a leading dot).
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.stem}.{uuid.uuid4().hex[:12]}.tmp{path.suffix}")
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    finally:
+        if tmp.is_dir():
+            shutil.rmtree(tmp, ignore_errors=True)
+        else:
+            tmp.unlink(missing_ok=True)
+
+
 def download(
     url: str,
     dest: str | os.PathLike,
-    sha256: str | None = None,
+    checksum: str | None = None,
     *,
     progress: bool = True,
     timeout: float = 30,
@@ -92,9 +163,10 @@ def download(
         HTTP(S) URL of the file.
     dest : path-like
         Where the file ends up.  Its folder is created if needed.
-    sha256 : str or None
-        Expected hex SHA-256 of the whole file.  When given, a cached ``dest``
-        must match it, and a fresh download is verified before it is kept.
+    checksum : str or None
+        Expected checksum of the whole file, ``"<kind>:<hex>"`` (:func:`parse_checksum`;
+        a bare hex is a SHA-256).  When given, a cached ``dest`` must match it, and
+        a fresh download is verified before it is kept.
     progress : bool
         Show a ``tqdm`` progress bar.
     timeout : float
@@ -116,8 +188,8 @@ def download(
     if retries < 0:
         raise ValueError(f"retries must be >= 0, got {retries}")
     dest = Path(dest)
-    expected = sha256.lower() if sha256 else None
-    if dest.is_file() and (expected is None or file_sha256(dest) == expected):
+    expected = parse_checksum(checksum) if checksum else None
+    if dest.is_file() and (expected is None or checksum_matches(dest, checksum)):
         return dest
     dest.parent.mkdir(parents=True, exist_ok=True)
     part = dest.with_name(dest.name + ".part")
@@ -187,14 +259,17 @@ def _copy_body(response, part: Path, mode: str, bar) -> int:
     return received
 
 
-def _verify(url: str, part: Path, expected: str | None) -> None:
-    """Delete ``part`` and raise if its SHA-256 is not ``expected`` (when given)."""
+def _verify(url: str, part: Path, expected: tuple[str, str] | None) -> None:
+    """Delete ``part`` and raise if its checksum is not ``expected`` ``(kind, hex)``, if given."""
     if expected is None:
         return
-    actual = file_sha256(part)
-    if actual != expected:
+    kind, value = expected
+    actual = file_checksum(part, kind)
+    if actual != value:
         part.unlink()
-        raise DownloadError(url, f"checksum mismatch: expected sha256 {expected}, got {actual}")
+        raise DownloadError(
+            url, f"checksum mismatch: expected {kind} {value}, got {actual} (the file was not kept)"
+        )
 
 
 def _parse_content_range(url: str, header: str | None) -> tuple[int, int, int | None]:
@@ -212,65 +287,6 @@ def _describe(exc: BaseException) -> str:
         return str(exc)
     reason = getattr(exc, "reason", None)
     return f"{type(exc).__name__}: {reason if reason is not None else exc}"
-
-
-def _range_request(url: str, spec: str, timeout: float) -> tuple[bytes, int, int]:
-    """GET one byte range (``spec`` as in ``bytes=<spec>``); return ``(data, first, total)``.
-
-    The server must answer ``206 Partial Content`` with a body as long as its
-    ``Content-Range`` says, else :class:`DownloadError`.
-    """
-    request = Request(url, headers={"Range": f"bytes={spec}"})
-    try:
-        with urlopen(request, timeout=timeout) as response:
-            status, header = response.status, response.headers.get("Content-Range")
-            data = response.read()
-    except HTTPError as exc:
-        raise DownloadError(url, f"the server answered HTTP {exc.code} {exc.reason}") from exc
-    except _TRANSIENT as exc:
-        raise DownloadError(url, f"the connection failed ({_describe(exc)})") from exc
-    if status != 206:
-        raise DownloadError(
-            url, f"asked for bytes {spec}, the server answered {status} instead of 206 "
-            "Partial Content (it does not support range requests)"
-        )
-    first, last, total = _parse_content_range(url, header)
-    if len(data) != last - first + 1:
-        raise DownloadError(url, f"bytes {first}-{last}: received {len(data)} bytes")
-    return data, first, total
-
-
-def fetch_range(url: str, start: int, end: int, timeout: float = 30) -> bytes:
-    """Return bytes ``start`` to ``end`` (inclusive) of a remote file, in one request.
-
-    Raises
-    ------
-    DownloadError
-        The request fails, the server ignores the range (no ``206``), or the
-        body is not exactly ``end - start + 1`` bytes from ``start``.
-    """
-    if not 0 <= start <= end:
-        raise ValueError(f"need 0 <= start <= end, got start={start}, end={end}")
-    data, first, _ = _range_request(url, f"{start}-{end}", timeout)
-    if first != start or len(data) != end - start + 1:
-        raise DownloadError(
-            url, f"asked for bytes {start}-{end}, got {len(data)} bytes from {first}"
-        )
-    return data
-
-
-def fetch_tail(url: str, length: int, timeout: float = 30) -> tuple[bytes, int]:
-    """Return the last ``length`` bytes of a remote file (all of it if shorter) and its size.
-
-    One suffix range request (``Range: bytes=-length``); raises
-    :class:`DownloadError` like :func:`fetch_range`.
-    """
-    if length < 1:
-        raise ValueError(f"length must be >= 1, got {length}")
-    data, first, total = _range_request(url, f"-{length}", timeout)
-    if total is None or first + len(data) != total:
-        raise DownloadError(url, f"the last {length} bytes did not end at the file's end")
-    return data, total
 
 
 def safe_extract(archive: str | os.PathLike, dest: str | os.PathLike) -> list[Path]:

@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 import warnings
 from collections.abc import Callable
-from pathlib import Path
 
 import numpy as np
 from tqdm.auto import tqdm
 
 from vidlab import config
+from vidlab.download import atomic_path
 from vidlab.video import resize_frames
 
 
@@ -165,13 +163,8 @@ def cached(name: str, settings: dict, compute: Callable[[], dict[str, np.ndarray
             warnings.warn(f"{path} is unreadable ({error}); recomputing it.", stacklevel=2)
     stored = {k: v.astype(np.float16) if v.dtype.kind == "f" else v
               for k, v in compute().items()}
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".npz", dir=folder)
-    os.close(fd)
-    try:
+    with atomic_path(path) as tmp:
         np.savez(tmp, **stored)
-        os.replace(tmp, path)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
     # Return what a later call will read, so a cold and a warm cache give the same numbers.
     return {k: v.astype(np.float32) if v.dtype == np.float16 else v for k, v in stored.items()}
 
@@ -199,8 +192,9 @@ def dataset_features(dataset, backbone, num_frames: int, size: int,
     """Per-frame features of a dataset's train and test clips, cached.
 
     Returns ``{"train": (N, T, D), "y_train": (N,), "test": ..., "y_test": ...}``.
-    The cache key covers the dataset, the exact clip lists, the backbone and
-    its weights, the frame count, the frame size and the sampling.
+    The cache key covers the dataset's folder, the exact clip lists, the backbone
+    and the SHA-256 of its weights (``weights_id``: a changed weights file never
+    reuses stale features), the frame count, the frame size and the sampling.
 
     With a GPU, the clips are decoded on the CPU while the GPU runs the model
     (:func:`video_features`, a ``tf.data`` pipeline).  Without one, every clip
@@ -214,7 +208,8 @@ def dataset_features(dataset, backbone, num_frames: int, size: int,
 
     overlap = config.gpu_available()
     settings = {
-        "dataset": dataset.root.name,
+        # The whole path: UCF101 from a rehearsal mirror lies in another folder of the same name.
+        "dataset": str(dataset.root),
         "train": [r.path.name for r in dataset.train],
         "test": [r.path.name for r in dataset.test],
         "backbone": backbone.weights_id,

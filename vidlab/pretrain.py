@@ -21,7 +21,6 @@ been.  The weights are written to ``data/`` with their sha256 in
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import time
 from pathlib import Path
@@ -30,6 +29,7 @@ import numpy as np
 
 from vidlab import config
 from vidlab.datasets import motion_shapes
+from vidlab.download import file_sha256
 
 #: Rotational symmetry order of each shape: its angle is only defined modulo 360/order.
 SYMMETRY = {"Triangle": 3, "Square": 4, "Star": 5, "Cross": 4}
@@ -164,15 +164,6 @@ def train(recipe: dict = RECIPE, verbose: int = 2):
     return model, float(np.mean(predicted.argmax(1) == test_shapes))
 
 
-def sha256(path: Path) -> str:
-    """Hex sha256 of a file."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def save(model, name: str, accuracy: float, data_dir: Path = config.DATA_DIR) -> Path:
     """Save ``model``'s weights as ``data/<name>.weights.h5`` and record them in the manifest."""
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -182,7 +173,7 @@ def save(model, name: str, accuracy: float, data_dir: Path = config.DATA_DIR) ->
     bare.save_weights(path)
     manifest_path = data_dir / MANIFEST
     manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else {}
-    manifest[path.name] = {"sha256": sha256(path), "still_image_accuracy": round(accuracy, 4),
+    manifest[path.name] = {"sha256": file_sha256(path), "still_image_accuracy": round(accuracy, 4),
                            "recipe": RECIPE}
     manifest_path.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
     return path
@@ -265,7 +256,7 @@ def save_inception(model, accuracy: float, data_dir: Path = config.DATA_DIR,
     bare = InceptionV1Mini(model.input_shape[1], width=recipe["width"])
     bare.set_weights(model.get_weights())
     bare.save_weights(path)
-    entry = {"sha256": sha256(path), "still_image_accuracy": round(accuracy, 4),
+    entry = {"sha256": file_sha256(path), "still_image_accuracy": round(accuracy, 4),
              "recipe": recipe}
     manifest_path = data_dir / MANIFEST
     manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else {}

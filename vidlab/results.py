@@ -1,24 +1,33 @@
 """Saved results, so the course-wide table is read from what the notebooks measured.
 
-Each notebook calls :func:`record` for the models it evaluates on MotionShapes
-(``motion`` labels, split 1); the last notebook and ``make run`` read them back
-with :func:`load`.  Results live in ``<cache>/results/<label_set>.json``.
+Each notebook calls :func:`record` for the models it evaluates, in the label set
+of its profile (:func:`label_set`: ``motion`` for the quick profile's MotionShapes
+motion labels, ``full`` for the full profile's UCF101 subset); the last notebook
+and ``make run`` read them back with :func:`load`.  Results live in
+``<cache>/results/<label_set>.json``, so they last as long as the cache
+(``VIDLAB_CACHE``; on Colab, a folder on Google Drive keeps them across runtimes).
 """
 
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 
 from vidlab import config
+from vidlab.download import atomic_path
 
 
 def _path(label_set: str) -> Path:
     folder = config.cache_dir() / "results"
     folder.mkdir(parents=True, exist_ok=True)
     return folder / f"{label_set}.json"
+
+
+def label_set(profile: str) -> str:
+    """The label set a profile's results are recorded in: ``motion`` (quick) or ``full``."""
+    if profile not in ("quick", "full"):
+        raise ValueError(f"Unknown profile {profile!r}; expected 'quick' or 'full'.")
+    return "motion" if profile == "quick" else "full"
 
 
 def load(label_set: str = "motion") -> dict[str, dict]:
@@ -36,10 +45,8 @@ def record(model: str, notebook: str, accuracy: float, params: int | None = None
     results[model] = {"notebook": notebook, "accuracy": round(float(accuracy), 4),
                       "params": params, "seconds": None if seconds is None else round(seconds, 1)}
     path = _path(label_set)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".json")
-    with os.fdopen(fd, "w") as handle:
-        json.dump(results, handle, indent=2, sort_keys=True)
-    os.replace(tmp, path)
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps(results, indent=2, sort_keys=True))
 
 
 def table(results: dict[str, dict]) -> str:

@@ -12,7 +12,6 @@ import contextlib
 import os
 import re
 import threading
-import uuid
 import warnings
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -20,6 +19,8 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+
+from vidlab.download import atomic_path
 
 SAMPLINGS = ("uniform", "consecutive", "random")
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
@@ -452,25 +453,18 @@ def write_video(
     if channels == 1 and (odd or lossless):  # a grey HuffYUV file does not read back exactly
         frames, channels = np.repeat(frames, 3, axis=-1), 3
     backend = (cv2.CAP_OPENCV_MJPEG,) if odd else ()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # A fresh hidden name that OpenCV creates itself (so the file gets the usual
+    # The temporary name is fresh and OpenCV creates the file itself (so it gets the usual
     # permissions, not mkstemp's private 0600 ones).
-    tmp = str(path.with_name(f".{path.stem}.{uuid.uuid4().hex[:12]}.tmp{path.suffix}"))
-    try:
-        with quiet_stderr():
-            writer = cv2.VideoWriter(
-                tmp, *backend, cv2.VideoWriter_fourcc(*codec), float(fps), (width, height),
-                channels == 3,
-            )
-            if not writer.isOpened():
-                raise OSError(f"{path}: OpenCV could not open a {codec} writer for this file.")
-            try:
-                for frame in frames:
-                    writer.write(np.ascontiguousarray(frame[..., ::-1]) if channels == 3 else frame)
-            finally:
-                writer.release()
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_path(path) as tmp, quiet_stderr():
+        writer = cv2.VideoWriter(
+            str(tmp), *backend, cv2.VideoWriter_fourcc(*codec), float(fps), (width, height),
+            channels == 3,
+        )
+        if not writer.isOpened():
+            raise OSError(f"{path}: OpenCV could not open a {codec} writer for this file.")
+        try:
+            for frame in frames:
+                writer.write(np.ascontiguousarray(frame[..., ::-1]) if channels == 3 else frame)
+        finally:
+            writer.release()
     return path

@@ -68,6 +68,8 @@ import keras
 import numpy as np
 from keras import layers
 
+from vidlab.download import atomic_path, file_sha256
+
 #: Separator of the reference variable scopes, and what stands for it in Keras layer names.
 REFERENCE_SEPARATOR, KERAS_SEPARATOR = "/", "."
 #: Top-level scopes of the two streams in the DeepMind checkpoints.
@@ -82,6 +84,9 @@ HEAD_POOL = (2, 7, 7)
 FLOW_CLIP = 20.0
 #: Longest list of offending names an error message spells out per kind of problem.
 _MAX_LISTED = 10
+#: The last part of the name of every variable a model needs; anything else in a
+#: checkpoint (the ``.../Momentum`` slots of an optimizer, a step counter) is not the model.
+_WEIGHT_NAMES = ("w", "b", "beta", "gamma", "moving_mean", "moving_variance")
 
 
 def keras_name(reference: str) -> str:
@@ -400,6 +405,19 @@ def _reference_variables(model: keras.Model, stream: str) -> dict[str, keras.Var
     return targets
 
 
+def reference_shapes(model: keras.Model, stream: str = "RGB") -> dict[str, tuple[int, ...]]:
+    """Return the reference name and shape of every weight of an InceptionI3D model.
+
+    The names are those of DeepMind's Kinetics-400 checkpoints
+    (``{stream}/inception_i3d/<scope>/w``, ``.../batch_norm/moving_mean``, ...), the
+    shapes the model's; :func:`load_kinetics_weights` needs exactly these.
+    """
+    if stream not in STREAMS:
+        raise ValueError(f"Unknown stream {stream!r}; expected one of {STREAMS}.")
+    return {name: tuple(variable.shape)
+            for name, variable in _reference_variables(model, stream).items()}
+
+
 def _fitted(array: np.ndarray, shape: tuple[int, ...]) -> np.ndarray | None:
     """Return ``array`` in ``shape``, or None if it does not fit.
 
@@ -494,39 +512,105 @@ def load_kinetics_weights(
     ]
     report = [_listing(title, items) for title, items in problems if items]
     if report:
-        raise ValueError("Cannot load the weights:\n" + "\n".join(report))
+        origin = "" if isinstance(source, Mapping) else f" from {os.fspath(source)}"
+        raise ValueError(f"Cannot load the weights{origin}:\n" + "\n".join(report))
     for name, value in values.items():
         targets[name].assign(value.astype(targets[name].dtype))
 
 
-def checkpoint_to_npz(ckpt_path: str | os.PathLike, out_path: str | os.PathLike) -> Path:
-    """Copy the RGB and Flow variables of a TensorFlow checkpoint into an ``.npz``.
+class CheckpointError(ValueError):
+    """A TensorFlow checkpoint cannot be read, or holds no I3D variable; names the file."""
 
-    For the DeepMind checkpoints (``kinetics-i3d/data/checkpoints/*/model.ckpt``,
-    the path prefix without ``.index``); needs TensorFlow, imported here only.
-    The ``.npz`` keys are the variable names, ready for :func:`load_kinetics_weights`.
+
+def _reference_key(name: str, unscoped_stream: str) -> str | None:
+    """The ``{stream}/inception_i3d/...`` key of a checkpoint variable, or None if not a weight.
+
+    The Kinetics-400 checkpoints already name their variables so; the Kinetics-600
+    one leaves out the scope (``Conv3d_1a_7x7/conv_3d/w``), and its variables belong
+    to ``unscoped_stream``.  Optimizer slots and counters are not weights.
+    """
+    parts = name.split(REFERENCE_SEPARATOR)
+    if parts[-1] not in _WEIGHT_NAMES:
+        return None
+    if parts[0] in STREAMS:
+        return name
+    if parts[0] in ENDPOINTS:
+        return f"{unscoped_stream}/{SCOPE}/{name}"
+    return None
+
+
+def checkpoint_to_npz(
+    ckpt_path: str | os.PathLike, out_path: str | os.PathLike, unscoped_stream: str = "RGB"
+) -> Path:
+    """Copy the model variables of a DeepMind I3D checkpoint into an ``.npz``.
+
+    Reads every naming DeepMind publishes: ``RGB/inception_i3d/...`` and
+    ``Flow/inception_i3d/...`` (the Kinetics-400 checkpoints, batch norm ``[C]``)
+    and the unscoped names of the Kinetics-600 one (batch norm ``[1, 1, 1, 1, C]``,
+    which :func:`load_kinetics_weights` reshapes), whose ``.../Momentum`` optimizer
+    slots are left out.  The ``.npz`` keys are ``{stream}/inception_i3d/...``, ready
+    for :func:`load_kinetics_weights`.  Needs TensorFlow, imported here only.  The
+    file is written under a temporary name and moved into place when complete.
 
     Parameters
     ----------
     ckpt_path
-        The checkpoint prefix, e.g. ``.../rgb_imagenet/model.ckpt``.
+        The checkpoint prefix, e.g. ``.../rgb_imagenet/model.ckpt`` (without ``.index``).
     out_path
-        Where to write the ``.npz``.
+        Where to write the ``.npz`` (written as given, no suffix added).
+    unscoped_stream
+        The stream of variables without a scope ("RGB": DeepMind's Kinetics-600
+        checkpoint is an RGB model).
 
     Returns
     -------
     Path
-        ``out_path``, written as given (no suffix added).
+        ``out_path``.
+
+    Raises
+    ------
+    CheckpointError
+        The checkpoint's files cannot be read (missing, truncated) or hold no I3D
+        variable; the message names the checkpoint.
     """
     import tensorflow as tf
 
-    reader = tf.train.load_checkpoint(os.fspath(ckpt_path))
-    names = sorted(
-        name
-        for name in reader.get_variable_to_shape_map()
-        if name.split(REFERENCE_SEPARATOR, 1)[0] in STREAMS
-    )
+    if unscoped_stream not in STREAMS:
+        raise ValueError(f"Unknown stream {unscoped_stream!r}; expected one of {STREAMS}.")
+    ckpt_path = os.fspath(ckpt_path)
+    try:
+        reader = tf.train.load_checkpoint(ckpt_path)
+        keys = {name: _reference_key(name, unscoped_stream)
+                for name in reader.get_variable_to_shape_map()}
+        arrays = {key: reader.get_tensor(name) for name, key in sorted(keys.items()) if key}
+    except (tf.errors.OpError, ValueError, IndexError, OSError) as error:  # IndexError: cut short
+        message = getattr(error, "message", str(error)).splitlines()[0]
+        raise CheckpointError(
+            f"Cannot read the TensorFlow checkpoint {ckpt_path} ({message}). Delete its "
+            "files (.index and .data-*) so that they are downloaded again."
+        ) from error
+    if not arrays:
+        raise CheckpointError(f"{ckpt_path} holds no I3D variable (no name ends in "
+                              f"{', '.join(_WEIGHT_NAMES)}); is it an I3D checkpoint?")
     out_path = Path(out_path)
-    with out_path.open("wb") as file:
-        np.savez(file, **{name: reader.get_tensor(name) for name in names})
+    with atomic_path(out_path) as tmp, tmp.open("wb") as file:
+        np.savez(file, **arrays)
     return out_path
+
+
+def kinetics_weights(folder: str, progress: bool = True) -> Path:
+    """Fetch DeepMind's checkpoint ``folder`` and convert it once; return the ``.npz``.
+
+    ``folder`` is one of :data:`vidlab.sources.I3D_CHECKPOINTS` (e.g.
+    ``"rgb_imagenet"``); the files come from :mod:`vidlab.sources` (a mirror can
+    stand in), verified, and the ``.npz`` lies next to them, named after the
+    SHA-256 of the checkpoint's values, so a changed checkpoint is converted anew.
+    """
+    from vidlab import sources
+
+    prefix = sources.fetch_checkpoint(folder, progress)
+    data = prefix.with_name(prefix.name + ".data-00000-of-00001")
+    npz = prefix.with_name(f"model-{file_sha256(data)[:16]}.npz")
+    if not npz.is_file():
+        checkpoint_to_npz(prefix, npz)
+    return npz
