@@ -16,30 +16,59 @@ from __future__ import annotations
 
 import argparse
 import time
+from pathlib import Path
 
 import keras
 import numpy as np
 
-from vidlab import backbones, config
-from vidlab.models import i3d, recurrent, two_stream
+from vidlab import backbones, config, course, train
+from vidlab.models import i3d
 
 NUM_CLASSES = 10  # the UCF101 subset of the full profile
 FRAMES = 16
+FLOW_LENGTH = 8  # notebook 04's L: flow fields stacked by the temporal stream
+NOTEBOOK_03 = Path(__file__).resolve().parent.parent / "notebooks" / "03_cnn_rnn.ipynb"
+
+
+def cnn_lstm_end_to_end(backbone) -> keras.Model:
+    """Notebook 03's end-to-end CNN + LSTM, built by the notebook's own cells.
+
+    As in the notebook, the head is built in float32 before the image CNN, whose dtype follows
+    the global policy; its standardization statistics are those of random features here.
+    """
+    policy = keras.config.dtype_policy()
+    keras.config.set_dtype_policy("float32")
+    try:
+        cells = course.definitions(
+            NOTEBOOK_03, "SubtractClipMean", "build_head", "build_end_to_end",
+            keras=keras, np=np, config=config, train=train, SEED=0, NUM_CLASSES=NUM_CLASSES,
+            NUM_FRAMES=FRAMES, FEATURE_DIM=backbone.feature_dim, UNITS=32, PROJECTION=64,
+            DROPOUT=0.2, x_fit=np.random.default_rng(0).random((4, FRAMES, backbone.feature_dim)))
+        head = cells["build_head"](keras.layers.LSTM, cells["SubtractClipMean"])
+    finally:
+        keras.config.set_dtype_policy(policy)
+    backbone.model.trainable = False
+    return cells["build_end_to_end"](backbone.model, head)
 
 
 def models(gpu: bool) -> dict[str, tuple[keras.Model, tuple[int, ...]]]:
     """Each full-profile model with random weights and the shape of one input sample."""
     mobilenet = backbones.get_backbone("mobilenet_v2", "full", weights=False)
     size = mobilenet.input_size
-    flow_channels = 2 * two_stream.FLOW_LENGTH
+    # Notebook 04 writes its streams in its cells; they are taken from there.
+    streams = course.definitions(
+        course.NOTEBOOKS / "04_two_stream.ipynb",
+        "build_spatial_stream", "build_temporal_stream", "cross_modality_init",
+        keras=keras, layers=keras.layers, np=np)
+    temporal = streams["build_temporal_stream"](mobilenet, NUM_CLASSES, FLOW_LENGTH)
+    streams["cross_modality_init"](temporal, mobilenet.model)
     return {
         "CNN + LSTM end to end (03)": (
-            recurrent.build_end_to_end_classifier(mobilenet, FRAMES, NUM_CLASSES, units=64),
+            cnn_lstm_end_to_end(mobilenet),
             (FRAMES, size, size, 3)),
         "spatial stream (04)": (
-            two_stream.build_spatial_stream(mobilenet, NUM_CLASSES), (size, size, 3)),
-        "temporal stream, cross-modality (04)": (
-            two_stream.build_temporal_stream(mobilenet, NUM_CLASSES), (size, size, flow_channels)),
+            streams["build_spatial_stream"](mobilenet, NUM_CLASSES), (size, size, 3)),
+        "temporal stream, cross-modality (04)": (temporal, (size, size, 2 * FLOW_LENGTH)),
         "I3D, RGB (05)": (
             i3d.InceptionI3D(num_classes=NUM_CLASSES, num_frames=FRAMES, size=224,
                              final_endpoint="Predictions"),

@@ -82,3 +82,20 @@ def test_nbval_compares_a_bar_as_it_began_with_the_bar_as_it_ended():
     assert sanitize(began) == sanitize(ended) == "Counting: PROGRESS/576 [TIME]"
     assert sanitize(ended.replace("Counting", "Decoding")) != sanitize(ended)
     assert sanitize(ended.replace("/576", "/575")) != sanitize(ended)
+
+
+def test_definitions_runs_only_the_cells_that_define_the_names(tmp_path):
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("raise RuntimeError('never run')"),
+                nbformat.v4.new_code_cell("def double(x):\n    return FACTOR * x"),
+                nbformat.v4.new_markdown_cell("def triple(x): prose, not code"),
+                nbformat.v4.new_code_cell("class Box:\n    pass\n\n\nmade = Box()")]
+    path = tmp_path / "defs.ipynb"
+    nbformat.write(nb, path)
+
+    found = course.definitions(path, "double", "Box", FACTOR=2)
+
+    assert found["double"](21) == 42
+    assert isinstance(found["made"], found["Box"])
+    with pytest.raises(LookupError, match="triple"):
+        course.definitions(path, "triple")

@@ -1,10 +1,24 @@
-"""The checks of notebook 02's exercises accept right answers and reject wrong ones."""
+"""The checks of notebook 02's exercises pass the reference solutions and fail wrong answers.
 
+The reference solutions are the files a student loads with ``%load`` from
+``notebooks/solutions/02_lstm_forecasting/``; each defines its answer and runs its check.
+"""
+
+import json
+import re
+import runpy
+from pathlib import Path
+
+import keras
 import numpy as np
 import pytest
+from keras import layers
 
 from vidlab import exercises
-from vidlab.models.lstm_cell import sigmoid
+
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOK = ROOT / "notebooks" / "02_lstm_forecasting.ipynb"
+SOLUTIONS = ROOT / "notebooks" / "solutions" / "02_lstm_forecasting"
 
 
 def verdict(capsys) -> tuple[str, str]:
@@ -12,17 +26,29 @@ def verdict(capsys) -> tuple[str, str]:
     return out.split("]")[0].lstrip("["), out
 
 
-# --------------------------------------------------------------------------- todo
+def solution(name: str, capsys) -> tuple[dict, str, str]:
+    """Run a solution file as ``%load`` + run would; return its names, verdict and output."""
+    namespace = runpy.run_path(str(SOLUTIONS / f"{name}.py"))
+    return (namespace, *verdict(capsys))
+
+
+def test_the_notebook_points_to_every_solution_and_every_one_exists():
+    """Each exercise says where its solution is, as a one-line `%load`."""
+    cells = json.loads(NOTEBOOK.read_text(encoding="utf-8"))["cells"]
+    markdown = "".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown")
+    loaded = re.findall(r"%load solutions/02_lstm_forecasting/(\w+)\.py", markdown)
+    assert sorted(loaded) == sorted(p.stem for p in SOLUTIONS.glob("*.py"))
+    assert len(loaded) == 4
 
 
 def test_todo_raises_not_implemented_and_the_check_says_not_attempted(capsys):
-    with pytest.raises(NotImplementedError, match="the forget gate"):
-        exercises.todo("the forget gate")
+    with pytest.raises(NotImplementedError, match="the output gate"):
+        exercises.todo("the output gate")
 
     def stub(*args):
-        return exercises.todo("the forget gate")
+        return exercises.todo("the output gate")
 
-    exercises.check_lstm_step(stub)
+    exercises.check_peephole_step(stub)
     status, out = verdict(capsys)
     assert status == exercises.TODO
     assert "not attempted yet" in out
@@ -31,26 +57,19 @@ def test_todo_raises_not_implemented_and_the_check_says_not_attempted(capsys):
 # --------------------------------------------------------------------------- exercise 1
 
 
-def split_sequence_multi(seq, n_in, n_out):
-    seq = np.asarray(seq, dtype=float)
-    starts = range(len(seq) - n_in - n_out + 1)
-    X = np.array([seq[k : k + n_in] for k in starts])
-    y = np.array([seq[k + n_in : k + n_in + n_out] for k in starts])
-    return X, y
-
-
-def split_sequence_multi_one_window_short(seq, n_in, n_out):
-    X, y = split_sequence_multi(seq, n_in, n_out)
-    return X[:-1], y[:-1]
-
-
-def test_split_sequence_multi_check_accepts_the_right_answer(capsys):
-    exercises.check_split_sequence_multi(split_sequence_multi)
-    assert verdict(capsys)[0] == exercises.PASS
+def test_split_sequence_multi_check_accepts_the_solution(capsys):
+    _, status, _ = solution("split_sequence_multi", capsys)
+    assert status == exercises.PASS
 
 
 def test_split_sequence_multi_check_rejects_a_missing_last_window(capsys):
-    exercises.check_split_sequence_multi(split_sequence_multi_one_window_short)
+    right = solution("split_sequence_multi", capsys)[0]["split_sequence_multi"]
+
+    def one_window_short(seq, n_in, n_out):
+        X, y = right(seq, n_in, n_out)
+        return X[:-1], y[:-1]
+
+    exercises.check_split_sequence_multi(one_window_short)
     status, out = verdict(capsys)
     assert status == exercises.FAIL
     assert "should have shape (5, 3), yours has (4, 3)" in out
@@ -58,8 +77,10 @@ def test_split_sequence_multi_check_rejects_a_missing_last_window(capsys):
 
 
 def test_split_sequence_multi_check_rejects_targets_taken_from_the_window(capsys):
+    right = solution("split_sequence_multi", capsys)[0]["split_sequence_multi"]
+
     def overlapping(seq, n_in, n_out):
-        X, _ = split_sequence_multi(seq, n_in, n_out)
+        X, _ = right(seq, n_in, n_out)
         return X, X[:, -n_out:]
 
     exercises.check_split_sequence_multi(overlapping)
@@ -79,47 +100,85 @@ def test_split_sequence_multi_check_reports_a_stub_as_not_attempted(capsys):
 # --------------------------------------------------------------------------- exercise 2
 
 
-def lstm_step(x_t, h_prev, c_prev, kernel, recurrent_kernel, bias, forget=sigmoid):
-    w_i, w_f, w_c, w_o = np.split(kernel, 4, axis=1)
-    u_i, u_f, u_c, u_o = np.split(recurrent_kernel, 4, axis=1)
-    b_i, b_f, b_c, b_o = np.split(bias, 4)
-    i = sigmoid(x_t @ w_i + h_prev @ u_i + b_i)
-    f = forget(x_t @ w_f + h_prev @ u_f + b_f)
-    g = np.tanh(x_t @ w_c + h_prev @ u_c + b_c)
-    o = sigmoid(x_t @ w_o + h_prev @ u_o + b_o)
-    c_t = f * c_prev + i * g
-    return o * np.tanh(c_t), c_t
+def stack(*lstms, head=None, with_input=True):
+    """A forecaster of the given LSTM layers and a head, reading windows of 3 values."""
+    start = [keras.Input((3, 1))] if with_input else []
+    return keras.Sequential([*start, *lstms, head or layers.Dense(1)])
 
 
-def test_lstm_step_check_accepts_the_right_forget_gate(capsys):
-    exercises.check_lstm_step(lstm_step)
-    assert verdict(capsys)[0] == exercises.PASS
+def relu_lstm(units=32, **kwargs):
+    return layers.LSTM(units, activation="relu", **kwargs)
 
 
-def test_lstm_step_check_rejects_a_forget_gate_squashed_by_tanh(capsys):
-    def with_tanh(*args):
-        return lstm_step(*args, forget=np.tanh)
+def test_deeper_stack_check_accepts_the_solution_after_training_it(capsys):
+    _, status, out = solution("deeper_stack", capsys)
+    assert status == exercises.PASS, out
 
-    exercises.check_lstm_step(with_tanh)
+
+@pytest.mark.parametrize(
+    ("build", "message"),
+    [
+        (lambda: stack(relu_lstm(return_sequences=True), relu_lstm(), relu_lstm()),
+         "return_sequences=True"),
+        (lambda: stack(*(relu_lstm(return_sequences=True) for _ in range(3))),
+         "the last LSTM must return only its final state"),
+        (lambda: stack(relu_lstm(return_sequences=True), relu_lstm()),
+         "expected three LSTM layers, your model has 2"),
+        (lambda: stack(relu_lstm(64, return_sequences=True), relu_lstm(64, return_sequences=True),
+                       relu_lstm(64)),
+         "LSTM layer 1 has 64 units"),
+        (lambda: stack(relu_lstm(return_sequences=True), relu_lstm(return_sequences=True),
+                       layers.LSTM(32)),
+         "LSTM layer 3 uses tanh"),
+        (lambda: stack(relu_lstm(return_sequences=True), relu_lstm(return_sequences=True),
+                       relu_lstm(), head=layers.Dense(2)),
+         "the head Dense(1)"),
+        (lambda: stack(relu_lstm(return_sequences=True), relu_lstm(return_sequences=True),
+                       relu_lstm(), with_input=False),
+         "keras.Input((3, 1))"),
+    ],
+    ids=["middle_lstm_returns_one_vector", "last_lstm_returns_a_sequence", "two_layers",
+         "wrong_width", "tanh", "two_outputs", "no_input"],
+)
+def test_deeper_stack_check_names_what_is_wrong_with_the_architecture(build, message, capsys):
+    exercises.check_deeper_stack(build)
     status, out = verdict(capsys)
     assert status == exercises.FAIL
-    assert "the new cell state c_t has the right shape but different values" in out
-    assert "sigmoid" in out
+    assert message in out
 
 
-def test_lstm_step_check_rejects_a_step_that_returns_only_h(capsys):
-    exercises.check_lstm_step(lambda *args: lstm_step(*args)[0])
+def test_deeper_stack_check_rejects_the_right_layers_that_cannot_forecast(capsys):
+    """The held-out number: a frozen all-zero head keeps the forecast at 0, far from 100."""
+    def frozen_head():
+        head = layers.Dense(1, kernel_initializer="zeros", trainable=False)
+        return stack(relu_lstm(return_sequences=True), relu_lstm(return_sequences=True),
+                     relu_lstm(), head=head)
+
+    exercises.check_deeper_stack(frozen_head)
     status, out = verdict(capsys)
     assert status == exercises.FAIL
-    assert "(h_t, c_t)" in out
+    assert "the architecture is right, but after 300 updates your model forecasts 0.00" in out
+
+
+def test_deeper_stack_check_reports_a_stub_as_not_attempted(capsys):
+    def stub():
+        raise NotImplementedError
+
+    exercises.check_deeper_stack(stub)
+    assert verdict(capsys)[0] == exercises.TODO
+
+
+def test_deeper_stack_parameter_count_is_what_keras_counts():
+    assert stack(relu_lstm(return_sequences=True), relu_lstm(return_sequences=True),
+                 relu_lstm()).count_params() == exercises._stack_param_count(32, 3) == 21_025
 
 
 # --------------------------------------------------------------------------- exercise 3
 
 
-def test_lstm_param_count_check_accepts_four_gates_with_biases(capsys):
-    exercises.check_lstm_param_count(lambda units, d: 4 * (units * (d + units) + units))
-    assert verdict(capsys)[0] == exercises.PASS
+def test_lstm_param_count_check_accepts_the_solution(capsys):
+    _, status, _ = solution("lstm_param_count", capsys)
+    assert status == exercises.PASS
 
 
 def test_lstm_param_count_check_rejects_a_count_without_biases(capsys):
@@ -131,8 +190,69 @@ def test_lstm_param_count_check_rejects_a_count_without_biases(capsys):
 
 def test_lstm_param_count_agrees_with_keras():
     """The checker's formula is what Keras counts."""
-    keras = pytest.importorskip("keras")
     for units, input_dim in [(50, 1), (8, 3)]:
         layer = keras.layers.LSTM(units)
         layer.build((None, 5, input_dim))
         assert layer.count_params() == 4 * (input_dim * units + units * units + units)
+
+
+# --------------------------------------------------------------------------- exercise 4
+
+
+@pytest.fixture
+def peephole_step(capsys):
+    namespace, status, _ = solution("peephole_step", capsys)
+    assert status == exercises.PASS
+    return namespace["peephole_step"]
+
+
+def test_peephole_check_accepts_the_solution(peephole_step):
+    """The fixture has run the solution file, whose check said PASS."""
+    assert callable(peephole_step)
+
+
+def test_peephole_check_rejects_a_step_without_peepholes(peephole_step, capsys):
+    def plain(x_t, h_prev, c_prev, kernel, recurrent_kernel, bias, peephole):
+        return peephole_step(x_t, h_prev, c_prev, kernel, recurrent_kernel, bias,
+                             np.zeros_like(peephole))
+
+    exercises.check_peephole_step(plain)
+    status, out = verdict(capsys)
+    assert status == exercises.FAIL
+    assert "what an LSTM without peepholes gives" in out
+
+
+def test_peephole_check_rejects_an_output_gate_that_reads_the_old_cell(capsys):
+    def sigmoid(z):
+        return 1 / (1 + np.exp(-z))
+
+    def old_cell(x_t, h_prev, c_prev, kernel, recurrent_kernel, bias, peephole):
+        z_i, z_f, z_g, z_o = np.split(x_t @ kernel + h_prev @ recurrent_kernel + bias, 4, -1)
+        i, f = sigmoid(z_i + peephole[0] * c_prev), sigmoid(z_f + peephole[1] * c_prev)
+        c_t = f * c_prev + i * np.tanh(z_g)
+        return sigmoid(z_o + peephole[2] * c_prev) * np.tanh(c_t), c_t
+
+    exercises.check_peephole_step(old_cell)
+    status, out = verdict(capsys)
+    assert status == exercises.FAIL
+    assert "your output gate reads c_prev" in out
+
+
+def test_peephole_check_rejects_a_forget_gate_without_its_peephole(peephole_step, capsys):
+    def no_forget_peephole(x_t, h_prev, c_prev, kernel, recurrent_kernel, bias, peephole):
+        # Only the forget gate's row is zeroed: neither named mistake, still wrong.
+        return peephole_step(x_t, h_prev, c_prev, kernel, recurrent_kernel, bias,
+                             peephole * np.array([[1.0], [0.0], [1.0]]))
+
+    exercises.check_peephole_step(no_forget_peephole)
+    status, out = verdict(capsys)
+    assert status == exercises.FAIL
+    assert "the new cell state c_t has the right shape but different values" in out
+    assert "elementwise" in out
+
+
+def test_peephole_check_rejects_a_step_that_returns_only_h(peephole_step, capsys):
+    exercises.check_peephole_step(lambda *args: peephole_step(*args)[0])
+    status, out = verdict(capsys)
+    assert status == exercises.FAIL
+    assert "(h_t, c_t)" in out

@@ -1,13 +1,58 @@
-"""The checks of notebook 04's exercises accept right answers and reject the likely wrong ones."""
+"""The checks of notebook 04's exercises pass the reference solutions and fail wrong answers.
 
+The reference solutions are the files the notebook points students to
+(``notebooks/solutions/04_two_stream/``); each check is also fed the likely
+wrong answers, and must fail them with a message that says what is wrong.
+"""
+
+import importlib.util
+from pathlib import Path
+
+import keras
 import numpy as np
 import pytest
+from keras import layers
 
 from vidlab import exercises
+
+SOLUTIONS = Path(__file__).resolve().parent.parent / "notebooks" / "solutions" / "04_two_stream"
+
+
+def solution(name: str, function: str):
+    """``function`` from the solution file ``name``.py, imported as a module (its check not run)."""
+    spec = importlib.util.spec_from_file_location(f"solution_04_{name}", SOLUTIONS / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return getattr(module, function)
 
 
 def verdict(capsys) -> str:
     return capsys.readouterr().out.split("]")[0].lstrip("[")
+
+
+def failure(capsys) -> str:
+    """The printed message of a check that must have failed."""
+    out = capsys.readouterr().out
+    assert out.startswith(f"[{exercises.FAIL}]"), out
+    return out
+
+
+def test_every_exercise_of_the_notebook_has_a_solution_file():
+    assert sorted(p.name for p in SOLUTIONS.glob("*.py")) == [
+        "flow_conv.py", "stack_flow.py", "two_stream.py"]
+
+
+def test_shipped_stubs_are_reported_as_not_attempted(capsys):
+    def stub(*args):
+        raise NotImplementedError
+
+    for checker in (exercises.check_stack_flow, exercises.check_flow_conv,
+                    exercises.check_two_stream):
+        checker(stub)
+        assert verdict(capsys) == exercises.TODO
+
+
+# --------------------------------------------------------------------------- 1: stacking
 
 
 def stack_right(fields, length, start):
@@ -26,85 +71,119 @@ def stack_off_by_one(fields, length, start):
         stack_right(fields, length, start)
 
 
-def test_stack_flow_check_accepts_the_right_answer(capsys):
+def test_stack_flow_check_passes_the_reference_solution(capsys):
+    exercises.check_stack_flow(solution("stack_flow", "my_stack_flow"))
+    assert verdict(capsys) == exercises.PASS
     exercises.check_stack_flow(stack_right)
     assert verdict(capsys) == exercises.PASS
 
 
 def test_stack_flow_check_names_the_blocked_channel_order(capsys):
     exercises.check_stack_flow(stack_x_then_y)
-    out = capsys.readouterr().out
-    assert out.startswith(f"[{exercises.FAIL}]")
+    out = failure(capsys)
     assert "interleaves" in out and "hint" in out
 
 
 def test_stack_flow_check_names_the_wrong_window(capsys):
     exercises.check_stack_flow(stack_off_by_one)
-    out = capsys.readouterr().out
-    assert out.startswith(f"[{exercises.FAIL}]")
-    assert "should come from fields 1..3" in out
+    assert "should come from fields 1..3" in failure(capsys)
 
 
 def test_stack_flow_check_rejects_a_plain_reshape(capsys):
     exercises.check_stack_flow(
         lambda f, length, start: f[start:start + length].reshape(*f.shape[1:3], 2 * length))
-    assert verdict(capsys) == exercises.FAIL
+    failure(capsys)
 
 
-def test_cross_modality_check_accepts_the_mean_and_rejects_the_sum(capsys):
-    exercises.check_cross_modality_kernel(
-        lambda k, c: np.repeat(k.mean(axis=2, keepdims=True), c, axis=2))
+# --------------------------------------------------------------------------- 2: the flow layer
+
+
+def flow_conv_with(kernel_of, bias_of=lambda bias: bias, channels_of=lambda length: 2 * length,
+                   **changes):
+    """A flow layer built from the RGB layer, with one thing done differently."""
+    def build(rgb_conv, length):
+        config = {**rgb_conv.get_config(), **changes}
+        conv = layers.Conv2D.from_config(config)
+        conv.build((None, None, None, channels_of(length)))
+        kernel, bias = rgb_conv.get_weights()
+        weights = [kernel_of(kernel, channels_of(length))]
+        if conv.use_bias:
+            weights.append(bias_of(bias))
+        conv.set_weights(weights)
+        return conv
+
+    return build
+
+
+def averaged(kernel, channels):
+    return np.repeat(kernel.mean(axis=2, keepdims=True), channels, axis=2)
+
+
+def test_flow_conv_check_passes_the_reference_solution(capsys):
+    exercises.check_flow_conv(solution("flow_conv", "my_flow_conv"))
     assert verdict(capsys) == exercises.PASS
-    exercises.check_cross_modality_kernel(
-        lambda k, c: np.repeat(k.sum(axis=2, keepdims=True), c, axis=2))
-    out = capsys.readouterr().out
-    assert out.startswith(f"[{exercises.FAIL}]") and "summed" in out
-
-
-def test_cross_modality_check_rejects_a_wrong_shape(capsys):
-    exercises.check_cross_modality_kernel(lambda k, c: np.tile(k, (1, 1, c, 1)))
-    out = capsys.readouterr().out
-    assert out.startswith(f"[{exercises.FAIL}]") and "should become" in out
-
-
-def grid_search(spatial, temporal, y, step=0.05):
-    grid = np.arange(0, 1 + 1e-9, step)
-    accuracies = [np.mean((w * spatial + (1 - w) * temporal).argmax(1) == y) for w in grid]
-    return float(grid[int(np.argmax(accuracies))])
-
-
-@pytest.mark.parametrize("step", [0.1, 0.05, 0.01])
-def test_fusion_weight_check_accepts_a_grid_search(capsys, step):
-    exercises.check_fusion_weight(lambda s, t, y: grid_search(s, t, y, step))
-    assert verdict(capsys) == exercises.PASS
-
-
-def test_fusion_weight_check_accepts_the_library_answer(capsys):
-    from vidlab.models.two_stream import choose_fusion_weight
-
-    exercises.check_fusion_weight(choose_fusion_weight)
+    exercises.check_flow_conv(flow_conv_with(averaged))
     assert verdict(capsys) == exercises.PASS
 
 
-@pytest.mark.parametrize("answer", [0.5, 0.0, 1.0, 0.9])
-def test_fusion_weight_check_rejects_weights_off_the_plateau(capsys, answer):
-    exercises.check_fusion_weight(lambda s, t, y: answer)
-    out = capsys.readouterr().out
-    assert out.startswith(f"[{exercises.FAIL}]") and "plain average" in out
+@pytest.mark.parametrize("wrong, message", [
+    (flow_conv_with(lambda k, c: np.repeat(k.sum(axis=2, keepdims=True), c, axis=2)), "summed"),
+    (flow_conv_with(lambda k, c: np.repeat(k[:, :, :1], c, axis=2)), "mean of the R, G and B"),
+    (flow_conv_with(averaged, bias_of=np.zeros_like), "copy the RGB layer's bias"),
+    (flow_conv_with(averaged, channels_of=lambda length: length), "2L = 16 flow channels"),
+    (flow_conv_with(lambda k, c: k, channels_of=lambda length: 3), "2L = 16 flow channels"),
+    (flow_conv_with(averaged, use_bias=False), "keep the bias"),
+    (flow_conv_with(averaged, activation="linear"), "activation"),
+    (flow_conv_with(averaged, padding="same"), "padding"),
+])
+def test_flow_conv_check_says_what_is_wrong(capsys, wrong, message):
+    exercises.check_flow_conv(wrong)
+    assert message in failure(capsys)
 
 
-def test_fusion_weight_check_rejects_out_of_range_and_arrays(capsys):
-    exercises.check_fusion_weight(lambda s, t, y: 1.5)
-    assert "must lie in [0, 1]" in capsys.readouterr().out
-    exercises.check_fusion_weight(lambda s, t, y: np.array([0.6, 0.4]))
-    assert "one number" in capsys.readouterr().out
+def test_flow_conv_check_wants_a_built_conv2d(capsys):
+    exercises.check_flow_conv(lambda rgb_conv, length: layers.Conv2D.from_config(
+        rgb_conv.get_config()))
+    assert "build your layer for 16 input channels" in failure(capsys)
+    exercises.check_flow_conv(lambda rgb_conv, length: layers.Dense(6))
+    assert "keras.layers.Conv2D" in failure(capsys)
 
 
-def test_shipped_stubs_are_reported_as_not_attempted(capsys):
-    def stub(*args):
-        raise NotImplementedError
+# --------------------------------------------------------------------------- 3: one model
 
-    for checker in (exercises.check_stack_flow, exercises.check_cross_modality_kernel,
-                    exercises.check_fusion_weight):
-        checker(stub)
-        assert verdict(capsys) == exercises.TODO
+
+def two_inputs(combine, swap=False):
+    """A two-stream model whose scores are ``combine``-d; ``swap`` puts the flow input first."""
+    def build(spatial, temporal):
+        frame = keras.Input(spatial.input_shape[1:])
+        stack = keras.Input(temporal.input_shape[1:])
+        scores = combine(spatial(frame), temporal(stack))
+        return keras.Model([stack, frame] if swap else [frame, stack], scores)
+
+    return build
+
+
+def test_two_stream_check_passes_the_reference_solution(capsys):
+    exercises.check_two_stream(solution("two_stream", "my_two_stream"))
+    assert verdict(capsys) == exercises.PASS
+
+
+@pytest.mark.parametrize("wrong, message", [
+    (two_inputs(lambda s, t: layers.Concatenate()([s, t])), "concatenate"),
+    (two_inputs(lambda s, t: layers.Maximum()([s, t])), "layers.Average()"),
+    (two_inputs(lambda s, t: layers.Dense(5, activation="softmax")(
+        layers.Concatenate()([s, t]))), "adds no weights"),
+    (two_inputs(lambda s, t: layers.Average()([s, t]), swap=True), "then the flow stack"),
+    (lambda spatial, temporal: spatial, "two inputs"),
+    (lambda spatial, temporal: "model", "return a keras.Model"),
+])
+def test_two_stream_check_says_what_is_wrong(capsys, wrong, message):
+    exercises.check_two_stream(wrong)
+    assert message in failure(capsys)
+
+
+def test_two_stream_check_compares_the_scores_on_held_out_inputs(capsys):
+    """Right inputs, output, weights and layers, wrong numbers: a softmax too many."""
+    exercises.check_two_stream(two_inputs(
+        lambda s, t: layers.Activation("softmax")(layers.Average()([s, t]))))
+    assert "scores on held-out inputs" in failure(capsys)

@@ -219,12 +219,77 @@ def test_stack_flow_interleaves_x_and_y_frame_by_frame():
         ((4, 2, 2, 2), 0, 0, "length >= 1"),
         ((4, 2, 2, 2), 1, -1, "start >= 0"),
         ((2, 2, 2), 1, 0, r"\(T, H, W, 2\)"),
+        ((1, 1, 4, 2, 2, 2), 1, 0, r"\(N, T, H, W, 2\)"),
     ],
 )
 def test_stack_flow_refuses_windows_the_clip_cannot_fill(shape, length, start, message):
     """Too few fields, a bad length or start, or a wrong shape raise ValueError."""
     with pytest.raises(ValueError, match=message):
         stack_flow(np.zeros(shape), length, start)
+
+
+def test_stack_flow_stacks_each_clip_of_a_batch_alike():
+    """(N, T, H, W, 2) gives one (H, W, 2L) stack per clip, the same as clip by clip."""
+    flows = np.random.default_rng(0).normal(size=(3, 15, 5, 6, 2)).astype(np.float16)
+    stacked = stack_flow(flows, 8, start=3)
+    assert stacked.shape == (3, 5, 6, 16) and stacked.dtype == np.float16
+    for clip, stack in zip(flows, stacked, strict=True):
+        np.testing.assert_array_equal(stack, stack_flow(clip, 8, start=3))
+    with pytest.raises(ValueError, match="needs 16 flow fields"):
+        stack_flow(flows, 8, start=8)
+
+
+# --------------------------------------------------------------------------- test-time mirrors
+
+
+def test_mirror_flow_flips_the_image_and_negates_one_component():
+    stacks = np.zeros((1, 3, 4, 4), np.float32)
+    stacks[0, 1, 0] = [1.0, 2.0, 3.0, 4.0]  # (x0, y0, x1, y1) at row 1, column 0
+    h = flow.mirror_flow(stacks, "horizontal")
+    np.testing.assert_array_equal(h[0, 1, 3], [-1.0, 2.0, -3.0, 4.0])
+    v = flow.mirror_flow(stacks, "vertical")
+    np.testing.assert_array_equal(v[0, 1, 0], [1.0, -2.0, 3.0, -4.0])
+    np.testing.assert_array_equal(flow.mirror_flow(h, "horizontal"), stacks)
+    with pytest.raises(ValueError, match="mirror"):
+        flow.mirror_flow(stacks, "diagonal")
+    with pytest.raises(ValueError, match="2L"):
+        flow.mirror_flow(stacks[..., :3])
+
+
+class DirectionModel:
+    """A fake temporal stream: class 0 if the mean x flow is negative (left), else class 1."""
+
+    def predict(self, x, batch_size=None, verbose=0):
+        right = (x[..., 0::2].mean(axis=(1, 2, 3)) > 0).astype(float)
+        return np.stack([1 - right, right, np.zeros_like(right)], axis=1)
+
+
+def left_and_right_stacks():
+    stacks = np.zeros((2, 2, 2, 2), np.float32)
+    stacks[0, ..., 0], stacks[1, ..., 0] = -1.0, 1.0  # clip 0 moves left, clip 1 right
+    return stacks
+
+
+def test_mirror_average_reads_mirrored_scores_back_in_the_original_classes():
+    stacks = left_and_right_stacks()
+    swap = [1, 0, 2]  # mirrored left-right, "left" becomes "right"
+    out = flow.mirror_average(DirectionModel(), stacks, {"horizontal": swap})
+    np.testing.assert_array_equal(out, [[1, 0, 0], [0, 1, 0]])
+    # ignoring the label change would average a clip with its opposite
+    wrong = flow.mirror_average(DirectionModel(), stacks, {"horizontal": [0, 1, 2]})
+    np.testing.assert_array_equal(wrong, [[0.5, 0.5, 0], [0.5, 0.5, 0]])
+    both = flow.mirror_average(DirectionModel(), stacks, {"horizontal": swap,
+                                                          "vertical": [0, 1, 2]})
+    np.testing.assert_array_equal(both, out)
+
+
+def test_mirror_average_can_return_every_view():
+    stacks = left_and_right_stacks()
+    mean, views = flow.mirror_average(DirectionModel(), stacks, {"horizontal": [1, 0, 2]},
+                                      batch_size=3, return_views=True)
+    assert views.shape == (2, 2, 3)
+    np.testing.assert_array_equal(views[0], DirectionModel().predict(stacks))
+    np.testing.assert_array_equal(mean, views.mean(axis=0))
 
 
 # --------------------------------------------------------------------------- colour

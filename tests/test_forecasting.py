@@ -1,110 +1,154 @@
-"""The five forecasters: their input layouts, their errors, and that they learn the toy."""
-
+"""What notebook 02 uses around its models: the echo series, full-batch training, causality."""
 
 import keras
 import numpy as np
 import pytest
+from keras import layers
 
-from vidlab.models.forecasting import VARIANTS, fit_forecaster, forecast, reshape_for
+from vidlab.config import seed_everything
+from vidlab.forecasting import echo_series, fit_full_batch, frame_influence, next_frame_pairs
+from vidlab.sequences import split_sequence
 
 TOY = [10, 20, 30, 40, 50, 60, 70, 80, 90]
-
-#: The documented input of each variant for windows of 4 steps (2 sub-sequences of 2).
-LAYOUTS = {
-    "vanilla_lstm": (4, 1),
-    "stacked_lstm": (4, 1),
-    "bidirectional_lstm": (4, 1),
-    "cnn_lstm": (2, 2, 1),
-    "conv_lstm": (2, 1, 2, 1),
-}
+FRAME = (8, 8, 1)  # tiny frames: the causality tests check wiring, not learning
 
 
-def test_every_variant_has_a_documented_layout():
-    assert set(VARIANTS) == set(LAYOUTS)
+def small_lstm(units=8):
+    return keras.Sequential([keras.Input((3, 1)), layers.LSTM(units, activation="relu"),
+                             layers.Dense(1)])
 
 
-@pytest.mark.parametrize("name", sorted(LAYOUTS))
-def test_every_builder_reads_its_layout_and_outputs_one_value_per_window(name):
-    model = VARIANTS[name](4, units=8)
-    x = reshape_for(name, np.arange(12.0).reshape(3, 4))
-
-    assert model.input_shape[1:] == x.shape[1:] == LAYOUTS[name]
-    assert tuple(model(x).shape) == (3, 1)
+# --------------------------------------------------------------------------- full batch
 
 
-@pytest.mark.parametrize("name", sorted(LAYOUTS))
-def test_every_recurrent_layer_uses_relu_as_in_the_classic_toy(name):
-    model = VARIANTS[name](4, units=8)
-    recurrent = [
-        getattr(layer, "forward_layer", layer)
-        for layer in model.layers
-        if isinstance(layer, keras.layers.RNN | keras.layers.Bidirectional)
-    ]
+def test_full_batch_training_on_the_toy_makes_the_updates_fit_makes():
+    """Fewer windows than a batch: the same updates as fit, minus fit's per-epoch cost."""
+    X, y = split_sequence(TOY, 3)
+    X, y = X[..., None], y[:, None]
+    seed_everything(0)
+    by_fit = small_lstm()
+    by_fit.compile(optimizer=keras.optimizers.Adam(0.01), loss="mse")
+    history = by_fit.fit(X, y, epochs=20, verbose=0, shuffle=False)
+    seed_everything(0)
+    full_batch = small_lstm()
 
-    assert recurrent
-    assert all(layer.activation is keras.activations.relu for layer in recurrent)
+    losses = fit_full_batch(full_batch, X, y, steps=20, learning_rate=0.01)
 
-
-def test_stacked_lstm_feeds_the_whole_first_sequence_to_the_second_lstm():
-    lstms = [
-        layer
-        for layer in VARIANTS["stacked_lstm"](3).layers
-        if isinstance(layer, keras.layers.LSTM)
-    ]
-
-    assert [layer.return_sequences for layer in lstms] == [True, False]
+    assert losses.shape == (20,)
+    np.testing.assert_allclose(losses, history.history["loss"], rtol=1e-4)
+    np.testing.assert_allclose(full_batch.predict_on_batch(X), by_fit.predict_on_batch(X),
+                               rtol=1e-4)
 
 
-def test_reshape_for_keeps_the_window_order_within_sub_sequences():
-    x = reshape_for("conv_lstm", [[10, 20, 30, 40, 50, 60]], n_seq=3)
+def test_full_batch_training_is_seeded_and_lowers_the_loss():
+    X, y = split_sequence(TOY, 3)
 
-    assert x.shape == (1, 3, 1, 2, 1)
-    np.testing.assert_array_equal(x[0, :, 0, :, 0], [[10, 20], [30, 40], [50, 60]])
+    def run(seed):
+        seed_everything(seed)
+        return fit_full_batch(small_lstm(4), X[..., None], y[:, None], steps=30)
+
+    first = run(0)
+    np.testing.assert_array_equal(first, run(0))
+    assert not np.array_equal(first, run(1))
+    assert first[-1] < first[0]
 
 
-@pytest.mark.parametrize("name", ["cnn_lstm", "conv_lstm"])
-def test_sub_sequence_variants_need_n_steps_equal_to_n_seq_times_n_sub(name):
-    with pytest.raises(ValueError, match=r"n_steps must equal n_seq \* n_sub"):
-        reshape_for(name, np.zeros((2, 3)))
-    with pytest.raises(ValueError, match=r"n_steps must equal n_seq \* n_sub"):
-        VARIANTS[name](5, n_seq=2)
+# --------------------------------------------------------------------------- echo series
+
+
+def test_echo_series_is_seeded_float32_and_has_its_echo():
+    y = echo_series(4000, lag=7, echo=0.9, noise=0.3, seed=0)
+
+    assert y.dtype == np.float32 and y.shape == (4000,)
+    np.testing.assert_array_equal(y, echo_series(4000, lag=7, echo=0.9, noise=0.3, seed=0))
+    residual = y[7:] - 0.9 * y[:-7]
+    assert residual.std() == pytest.approx(0.3, rel=0.05)
+    assert np.corrcoef(y[7:], y[:-7])[0, 1] > 0.8
+    assert abs(np.corrcoef(y[1:], y[:-1])[0, 1]) < 0.1
 
 
 @pytest.mark.parametrize(
-    ("name", "X", "kwargs", "message"),
+    ("kwargs", "message"),
     [
-        ("lstm", np.zeros((2, 3)), {}, "Unknown variant 'lstm'"),
-        ("vanilla_lstm", np.zeros(3), {}, "must be 2-D"),
-        ("vanilla_lstm", np.zeros((2, 4)), {"n_seq": 2}, "n_seq applies only to"),
+        ({"lag": 0}, "lag >= 1"),
+        ({"length": 5, "lag": 7}, "length > lag"),
+        ({"echo": 1.0}, "below 1"),
     ],
 )
-def test_reshape_for_rejects_what_it_cannot_lay_out(name, X, kwargs, message):
+def test_echo_series_rejects_impossible_settings(kwargs, message):
     with pytest.raises(ValueError, match=message):
-        reshape_for(name, X, **kwargs)
+        echo_series(**kwargs)
 
 
-def test_forecast_rejects_a_window_of_the_wrong_length():
-    model = VARIANTS["vanilla_lstm"](3, units=4)
-
-    with pytest.raises(ValueError, match="windows of 3 values; got 2"):
-        forecast(model, "vanilla_lstm", [80, 90])
+# --------------------------------------------------------------------------- next frame
 
 
-def test_vanilla_lstm_learns_the_toy_series():
-    model, history = fit_forecaster(
-        "vanilla_lstm", TOY, n_steps=3, epochs=100, seed=0, learning_rate=0.01
-    )
-
-    assert forecast(model, "vanilla_lstm", [70, 80, 90]) == pytest.approx(100, abs=3)
-    assert len(history.history["loss"]) == 100
+def clips(n=2, steps=5, frame=FRAME, seed=0):
+    return np.random.default_rng(seed).random((n, steps, *frame)).astype("float32")
 
 
-def test_same_seed_gives_the_same_forecast_and_another_seed_does_not():
-    def forecast_after_fit(seed):
-        model, _ = fit_forecaster("vanilla_lstm", TOY, n_steps=3, epochs=3, seed=seed, units=8)
-        return forecast(model, "vanilla_lstm", [70, 80, 90])
+def test_pairs_shift_every_clip_by_one_frame():
+    video = np.arange(2 * 4 * 3 * 3 * 1, dtype="float32").reshape(2, 4, 3, 3, 1)
 
-    first = forecast_after_fit(seed=0)
+    inputs, targets = next_frame_pairs(video)
 
-    assert forecast_after_fit(seed=0) == first
-    assert forecast_after_fit(seed=1) != first
+    assert inputs.shape == targets.shape == (2, 3, 3, 3, 1)
+    assert inputs.dtype == targets.dtype == np.float32
+    for t in range(3):
+        np.testing.assert_array_equal(inputs[:, t], video[:, t])
+        np.testing.assert_array_equal(targets[:, t], video[:, t + 1])
+
+
+def test_pairs_do_not_share_memory_with_the_clips():
+    video = clips()
+    inputs, targets = next_frame_pairs(video)
+    inputs[:] = -1
+    targets[:] = -1
+
+    assert video.min() >= 0
+
+
+@pytest.mark.parametrize(
+    ("shape", "message"),
+    [((2, 1, 8, 8, 1), "at least 2 frames"), ((2, 4, 8, 8), r"\(N, T, H, W, C\)")],
+)
+def test_pairs_reject_what_cannot_be_shifted(shape, message):
+    with pytest.raises(ValueError, match=message):
+        next_frame_pairs(np.zeros(shape))
+
+
+def convlstm_then(head):
+    """A ConvLSTM2D over time followed by ``head``: a small stand-in for notebook 02's models."""
+    frames = keras.Input((None, *FRAME))
+    state = layers.ConvLSTM2D(2, 3, padding="same", return_sequences=True)(frames)
+    return keras.Model(frames, head(state))
+
+
+def test_a_per_frame_head_is_causal_and_frame_influence_shows_it():
+    """Prediction t depends on frames 0..t only: changing frame k moves nothing before k."""
+    model = convlstm_then(layers.TimeDistributed(layers.Conv2D(1, 3, padding="same")))
+    video = clips(steps=5)
+
+    for k in range(5):
+        moved = frame_influence(model, video, k)
+        assert moved.shape == (5,)
+        np.testing.assert_array_equal(moved[:k], 0.0)
+        assert moved[k] > 0, "the prediction at step k should depend on frame k"
+
+
+def test_a_conv3d_head_over_time_leaks_the_next_frame_and_frame_influence_sees_it():
+    """Same padding over time lets step k-1 read frame k (the target of step k-1)."""
+    model = convlstm_then(layers.Conv3D(1, 3, padding="same"))
+    video = clips(steps=5)
+
+    for k in range(1, 5):
+        moved = frame_influence(model, video, k)
+        assert moved[k - 1] > 0
+        np.testing.assert_array_equal(moved[: k - 1], 0.0)
+
+
+def test_frame_influence_rejects_a_frame_outside_the_clip():
+    model = convlstm_then(layers.TimeDistributed(layers.Conv2D(1, 3, padding="same")))
+
+    with pytest.raises(ValueError, match="between 0 and 4"):
+        frame_influence(model, clips(steps=5), 5)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import html
+import re
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -101,6 +102,46 @@ def execute(path: Path, timeout: int = 600) -> tuple[nbformat.NotebookNode, floa
     finally:
         bar.close()
     return finish_progress_bars(strip_stderr(nb)), time.perf_counter() - start
+
+
+def definitions(path: Path, *names: str, **namespace) -> dict:
+    """Run the code cells of notebook ``path`` that define ``names``; return their namespace.
+
+    A cell defines ``name`` when one of its lines starts with ``def name(`` or
+    ``class name(``. Those cells run once each, in the notebook's order, in a
+    namespace that starts as ``namespace``: what they read from earlier cells
+    (modules, parameters, data). Tests and benchmarks use it to check and run
+    the very code a notebook shows, rather than a copy of it.
+
+    Parameters
+    ----------
+    path : Path
+        The ``.ipynb`` file.
+    *names : str
+        The functions and classes wanted.
+    **namespace
+        The globals the defining cells need.
+
+    Returns
+    -------
+    dict
+        ``namespace``, with everything those cells defined.
+    """
+    import json
+
+    cells = ["".join(cell["source"]) for cell in
+             json.loads(Path(path).read_text(encoding="utf-8"))["cells"]
+             if cell["cell_type"] == "code"]
+    wanted = set()
+    for name in names:
+        pattern = re.compile(rf"^(?:def|class) {re.escape(name)}\b", re.MULTILINE)
+        found = [i for i, source in enumerate(cells) if pattern.search(source)]
+        if not found:
+            raise LookupError(f"no code cell of {Path(path).name} defines {name}")
+        wanted.add(found[0])
+    for i in sorted(wanted):
+        exec(compile(cells[i], f"{Path(path).name}, code cell {i + 1}", "exec"), namespace)
+    return namespace
 
 
 def title_and_summary(nb: nbformat.NotebookNode) -> tuple[str, str]:

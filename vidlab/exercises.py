@@ -283,33 +283,97 @@ def check_split_sequence_multi(fn: Callable) -> None:
     )
 
 
-def check_lstm_step(fn: Callable) -> None:
-    """Check ``fn(x_t, h_prev, c_prev, kernel, recurrent_kernel, bias) -> (h_t, c_t)``.
+#: The toy series of notebook 02 and the question it asks: what comes after 70, 80, 90?
+_TOY = [10, 20, 30, 40, 50, 60, 70, 80, 90]
+#: Exercise "a deeper stack": three LSTM layers of this many units, relu, then Dense(1).
+DEEPER_STACK_UNITS = 32
+#: How far from 100 its forecast after [70, 80, 90] may land once trained as in section 3.
+DEEPER_STACK_TOLERANCE = 2.0
 
-    Compared with :func:`vidlab.models.lstm_cell.lstm_step` (tanh and sigmoid,
-    Keras's gate order i, f, c, o) on random weights and states.
+
+def _stack_param_count(units: int, layers: int) -> int:
+    """Weights of ``layers`` stacked ``LSTM(units)`` on 1 input feature, plus ``Dense(1)``."""
+    first = 4 * (1 * units + units * units + units)
+    later = 4 * (units * units + units * units + units)
+    return first + (layers - 1) * later + units + 1
+
+
+def check_deeper_stack(fn: Callable) -> None:
+    """Check ``fn()``: a forecaster of three stacked ``LSTM(32, activation="relu")``, ``Dense(1)``.
+
+    ``fn`` is called after ``seed_everything(0)`` and must return a model that reads
+    windows of 3 values, ``(batch, 3, 1)``.  The check verifies its layers (three LSTMs
+    of :data:`DEEPER_STACK_UNITS` units with relu, ``return_sequences`` on all but the
+    last, a ``Dense(1)`` head), its output shape and its parameter count; then it trains
+    the model as notebook 02 trains the toy forecasters (300 full-batch updates of Adam
+    at 0.01 on the six windows of the toy) and asks for the value after ``[70, 80, 90]``,
+    which no training target shows: it must lie within :data:`DEEPER_STACK_TOLERANCE`
+    of 100.
     """
-    from vidlab.models.lstm_cell import lstm_step
+    import keras
 
-    rng = np.random.default_rng(2)
-    x_t, h_prev, c_prev = rng.normal(size=(3, 2)), rng.normal(size=(3, 4)), rng.normal(size=(3, 4))
-    weights = rng.normal(size=(2, 16)), rng.normal(size=(4, 16)), rng.normal(size=16)
+    from vidlab.config import seed_everything
+    from vidlab.forecasting import fit_full_batch
+    from vidlab.sequences import split_sequence
+
+    units = DEEPER_STACK_UNITS
 
     def attempt():
-        return fn(x_t, h_prev, c_prev, *weights)
+        seed_everything(0)
+        return fn()
 
-    def verify(result):
-        assert isinstance(result, tuple) and len(result) == 2, (
-            "the step should return the pair (h_t, c_t)"
+    def verify(model):
+        assert isinstance(model, keras.Model), (
+            f"return the Keras model itself (e.g. a keras.Sequential), not {type(model).__name__}"
         )
-        h_expected, c_expected = lstm_step(x_t, h_prev, c_prev, *weights)
-        expect_array(result[1], c_expected, "the new cell state c_t")
-        expect_array(result[0], h_expected, "the new hidden state h_t")
+        assert model.built, "start the model with keras.Input((3, 1)): it reads windows of 3 values"
+        assert tuple(model.input_shape) == (None, 3, 1), (
+            f"the model should read windows of 3 values, (None, 3, 1); yours reads "
+            f"{tuple(model.input_shape)}"
+        )
+        lstms = [layer for layer in model.layers if isinstance(layer, keras.layers.LSTM)]
+        assert len(lstms) == 3, f"expected three LSTM layers, your model has {len(lstms)}"
+        for number, layer in enumerate(lstms, start=1):
+            assert layer.units == units, (
+                f"LSTM layer {number} has {layer.units} units; the exercise asks for {units}"
+            )
+            assert layer.activation is keras.activations.relu, (
+                f"LSTM layer {number} uses {layer.activation.__name__}; the toy's forecasters "
+                "use activation=\"relu\" (the series is not scaled)"
+            )
+            wanted = number < 3
+            assert layer.return_sequences == wanted, (
+                f"LSTM layer {number} has return_sequences={layer.return_sequences}: "
+                + ("it must hand its whole output sequence to the next LSTM" if wanted else
+                   "the last LSTM must return only its final state, one vector per window")
+            )
+        head = model.layers[-1]
+        assert isinstance(head, keras.layers.Dense) and head.units == 1, (
+            "the last layer should be the head Dense(1): one value per window"
+        )
+        assert tuple(model.output_shape) == (None, 1), (
+            f"the model should output one value per window, (None, 1); yours gives "
+            f"{tuple(model.output_shape)}"
+        )
+        expected = _stack_param_count(units, 3)
+        assert model.count_params() == expected, (
+            f"three LSTM({units}) and a Dense(1) have {expected:,} weights, your model has "
+            f"{model.count_params():,}: is there a layer too many?"
+        )
+        windows, targets = split_sequence(_TOY, 3)
+        fit_full_batch(model, windows[..., None], targets[:, None], steps=300,
+                       learning_rate=0.01)
+        last = np.array(_TOY[-3:], dtype=np.float32).reshape(1, 3, 1)
+        forecast = float(keras.ops.convert_to_numpy(model(last, training=False))[0, 0])
+        assert abs(forecast - 100) <= DEEPER_STACK_TOLERANCE, (
+            f"the architecture is right, but after 300 updates your model forecasts "
+            f"{forecast:.2f} after [70, 80, 90], more than {DEEPER_STACK_TOLERANCE} from 100"
+        )
 
     check(
-        "the forget gate", attempt, verify,
-        hint="f is built exactly like the input gate i, with w_f, u_f and b_f, "
-        "and squashed by the sigmoid (a gate is a number between 0 and 1).",
+        "a deeper stack", attempt, verify,
+        hint="keras.Sequential([keras.Input((3, 1)), LSTM, LSTM, LSTM, Dense(1)]); every LSTM "
+        "that feeds another LSTM needs return_sequences=True, so that it hands on a sequence.",
     )
 
 
@@ -335,6 +399,77 @@ def check_lstm_param_count(fn: Callable) -> None:
     check(
         "counting an LSTM's weights", attempt, verify,
         hint="count one gate (input kernel, recurrent kernel, bias), then multiply by four.",
+    )
+
+
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    """The logistic function, written with tanh so that it never overflows."""
+    return 0.5 * (1.0 + np.tanh(0.5 * z))
+
+
+def _peephole_lstm_step(x_t, h_prev, c_prev, kernel, recurrent_kernel, bias, peephole,
+                        output_reads_new_cell=True):
+    """The reference answer: one LSTM step with peephole connections.
+
+    As in Graves (2013) and, with convolutions, Shi et al. (2015): the input and forget
+    gates also read ``c_prev`` and the output gate the new cell state ``c_t``, each
+    through its own row of ``peephole`` (``p_i, p_f, p_o``), elementwise.  Weights are
+    packed in Keras's gate order i, f, c, o.  ``output_reads_new_cell=False`` gives a
+    common mistake (the output gate reading ``c_prev``), to name it in the feedback.
+    """
+    z_i, z_f, z_g, z_o = np.split(x_t @ kernel + h_prev @ recurrent_kernel + bias, 4, axis=-1)
+    p_i, p_f, p_o = peephole
+    i = _sigmoid(z_i + p_i * c_prev)
+    f = _sigmoid(z_f + p_f * c_prev)
+    c_t = f * c_prev + i * np.tanh(z_g)
+    o = _sigmoid(z_o + p_o * (c_t if output_reads_new_cell else c_prev))
+    return o * np.tanh(c_t), c_t
+
+
+def check_peephole_step(fn: Callable) -> None:
+    """Check ``fn(x_t, h_prev, c_prev, kernel, recurrent_kernel, bias, peephole) -> (h_t, c_t)``.
+
+    ``peephole`` is ``(3, units)``: the rows ``p_i, p_f, p_o`` that let the input and
+    forget gates see ``c_prev`` and the output gate see ``c_t``.  Compared on random
+    weights and states with the reference :func:`_peephole_lstm_step`; the feedback
+    names the two usual mistakes (no peephole terms at all, an output gate that reads
+    the old cell state).
+    """
+    rng = np.random.default_rng(2)
+    x_t, h_prev, c_prev = rng.normal(size=(3, 2)), rng.normal(size=(3, 4)), rng.normal(size=(3, 4))
+    weights = (rng.normal(size=(2, 16)), rng.normal(size=(4, 16)), rng.normal(size=16),
+               rng.normal(size=(3, 4)))
+
+    def attempt():
+        return fn(x_t, h_prev, c_prev, *weights)
+
+    def same(result, reference) -> bool:
+        return all(np.shape(r) == np.shape(e) and np.allclose(r, e, atol=1e-6)
+                   for r, e in zip(result, reference, strict=True))
+
+    def verify(result):
+        assert isinstance(result, tuple) and len(result) == 2, (
+            "the step should return the pair (h_t, c_t)"
+        )
+        h_expected, c_expected = _peephole_lstm_step(x_t, h_prev, c_prev, *weights)
+        without = _peephole_lstm_step(x_t, h_prev, c_prev, *weights[:3], np.zeros((3, 4)))
+        assert not same(result, without), (
+            "your step gives what an LSTM without peepholes gives: add p_i * c_prev, "
+            "p_f * c_prev and p_o * c_t to the three gates' pre-activations"
+        )
+        old_cell = _peephole_lstm_step(x_t, h_prev, c_prev, *weights,
+                                       output_reads_new_cell=False)
+        assert not same(result, old_cell), (
+            "your output gate reads c_prev; it should read the new cell state c_t, "
+            "computed just before it"
+        )
+        expect_array(result[1], c_expected, "the new cell state c_t")
+        expect_array(result[0], h_expected, "the new hidden state h_t")
+
+    check(
+        "an LSTM step with peepholes", attempt, verify,
+        hint="start from lstm_step of section 2; the peephole terms are elementwise products "
+        "(p * c, not matrix products), inside the sigmoids of i, f and o only.",
     )
 
 
@@ -421,6 +556,116 @@ def check_random_clip_split(fn: Callable) -> None:
     )
 
 
+#: The most weights exercise 3's GRU head may have (section 5's GRU head has 26,120).
+SMALL_HEAD_WEIGHTS = 10_000
+
+
+def _layers_within(model) -> list:
+    """Every layer of ``model``, with those inside nested models and wrappers (Bidirectional)."""
+    found = []
+    for layer in model.layers:
+        found.append(layer)
+        if hasattr(layer, "layers"):
+            found += _layers_within(layer)
+        for inner in ("layer", "forward_layer", "backward_layer"):
+            if getattr(layer, inner, None) is not None:
+                found.append(getattr(layer, inner))
+    return found
+
+
+def _check_small_head_architecture(model, num_frames: int, dim: int, num_classes: int) -> None:
+    """Assert what exercise 3 asks of the model itself, before any training."""
+    import keras
+
+    assert isinstance(model, keras.Model), (
+        f"build_small_gru_head should return a keras.Model, not {type(model).__name__}"
+    )
+    assert len(model.inputs) == 1 and len(model.outputs) == 1, (
+        "the model should have one input (the frame features) and one output"
+    )
+    assert tuple(model.input_shape) == (None, None, dim), (
+        f"the input should be keras.Input((None, {dim})): clips of any number of frames of "
+        f"{dim} features; yours takes {tuple(model.input_shape)}"
+    )
+    assert tuple(model.output_shape) == (None, num_classes), (
+        f"the output should hold {num_classes} class probabilities per clip, shape "
+        f"(None, {num_classes}); yours has {tuple(model.output_shape)}"
+    )
+    kinds = [type(layer).__name__ for layer in _layers_within(model)]
+    assert "GRU" in kinds, f"no keras.layers.GRU in your model; its layers are {kinds}"
+    assert "LSTM" not in kinds, "the exercise asks for a GRU head: replace the LSTM by a GRU"
+    weights = model.count_params()
+    assert weights <= SMALL_HEAD_WEIGHTS, (
+        f"your head has {weights:,} weights, more than {SMALL_HEAD_WEIGHTS:,}; the largest "
+        "layers: " + ", ".join(f"{layer.name} {layer.count_params():,}" for layer in
+                               sorted(model.layers, key=lambda lay: -lay.count_params())[:2])
+    )
+    rng = np.random.default_rng(6)
+    clips = rng.normal(size=(2, num_frames, dim)).astype(np.float32)
+    probabilities = keras.ops.convert_to_numpy(model(clips, training=False))
+    assert np.all(probabilities >= 0) and np.allclose(probabilities.sum(-1), 1.0, atol=1e-4), (
+        "the outputs are not probabilities (each row should sum to 1): end with "
+        "Dense(num_classes, activation='softmax')"
+    )
+    short = clips[:, : num_frames // 2]
+    padded = np.concatenate([short, np.zeros_like(short)], axis=1)
+    alone = keras.ops.convert_to_numpy(model(short, training=False))
+    in_batch = keras.ops.convert_to_numpy(model(padded, training=False))
+    assert np.allclose(alone, in_batch, atol=1e-4), (
+        "a clip padded with zero frames gets other probabilities than the clip alone: put "
+        "keras.layers.Masking(mask_value=0.0) right after the input, before any layer that "
+        "changes the zeros"
+    )
+
+
+def check_small_gru_head(build: Callable, train: tuple, validation: tuple, test: tuple,
+                         pooling_accuracy: float, epochs: int = 50, seed: int = 0) -> None:
+    """Notebook 03: ``build(train_features, num_classes)`` must return a small, masked GRU head.
+
+    The model must take ``(None, D)`` clips and give ``num_classes`` softmax
+    probabilities, contain a ``GRU`` layer (and no ``LSTM``), have at most
+    :data:`SMALL_HEAD_WEIGHTS` weights, and give a clip padded with zero frames
+    the probabilities of the clip alone.  It is then trained as the notebook
+    trains its heads (:func:`vidlab.train.fit`, early stopping on
+    ``validation``) and must beat ``pooling_accuracy`` on ``test``.
+
+    Parameters
+    ----------
+    build : callable
+        The student's ``build_small_gru_head(train_features, num_classes)``.
+    train, validation, test : tuple of (features, labels)
+        ``(N, T, D)`` frame features and their integer labels.
+    pooling_accuracy : float
+        Max/min pooling's accuracy on ``test``: the number to beat.
+    epochs, seed
+        The training budget and seed, as in the notebook.
+    """
+    from vidlab import train as training
+
+    (x_train, y_train), (x_val, y_val), (x_test, y_test) = train, validation, test
+    num_classes = int(max(y_train.max(), y_val.max(), y_test.max())) + 1
+
+    def verify(model):
+        _check_small_head_architecture(model, x_train.shape[1], x_train.shape[2], num_classes)
+        training.fit(model, x_train, y_train, x_val, y_val, epochs=epochs, batch_size=64,
+                     seed=seed, patience=10, min_delta=0.01, learning_rate=3e-3, verbose=False)
+        accuracy = float(np.mean(training.predict_probabilities(model, x_test).argmax(-1)
+                                 == y_test))
+        print(f"       your head: {model.count_params():,} weights, test accuracy "
+              f"{accuracy:.3f} (max/min pooling: {pooling_accuracy:.3f})")
+        assert accuracy > pooling_accuracy, (
+            f"trained, your head reaches a test accuracy of {accuracy:.3f}, which does not "
+            f"beat max/min pooling's {pooling_accuracy:.3f}"
+        )
+
+    check(
+        "a GRU head of your own", lambda: build(x_train, num_classes), verify,
+        hint="Masking first, then Normalization(mean=..., variance=...) fitted on "
+        "train_features, a per-frame Dense(16, activation='tanh'), GRU(16) and "
+        "Dense(num_classes, activation='softmax'): about 6,000 weights.",
+    )
+
+
 # --------------------------------------------------------------------------- notebook 04
 
 
@@ -481,99 +726,162 @@ def check_stack_flow(fn: Callable) -> None:
     )
 
 
-def check_cross_modality_kernel(fn: Callable) -> None:
-    """Notebook 04: ``fn(kernel, channels)``: the TSN cross-modality initialisation of a kernel.
+def _rgb_conv(filters: int, kernel_size: int, strides: int, padding: str, seed: int):
+    """A built RGB ``Conv2D`` with random weights: the layer a student's flow layer starts from."""
+    from keras import layers
 
-    ``kernel`` is a first-layer Conv2D kernel ``(kh, kw, 3, filters)`` of an RGB
-    network; the answer is ``(kh, kw, channels, filters)`` whose every input
-    channel is the mean of the kernel over its three RGB channels.
+    conv = layers.Conv2D(filters, kernel_size, strides=strides, padding=padding,
+                         activation="relu", name=f"rgb_conv_{seed}")
+    conv.build((None, None, None, 3))
+    rng = np.random.default_rng(seed)
+    conv.set_weights([rng.normal(0, 0.5, conv.kernel.shape).astype(np.float32),
+                      rng.normal(0, 0.5, filters).astype(np.float32)])
+    return conv
+
+
+def check_flow_conv(fn: Callable) -> None:
+    """Notebook 04: ``fn(rgb_conv, length)``: the temporal stream's first layer, cross-modality.
+
+    Expected: a ``keras.layers.Conv2D`` with ``rgb_conv``'s filters, kernel
+    size, strides, padding and activation, built for ``2 * length`` input
+    channels, whose kernel is ``rgb_conv``'s averaged over its three RGB input
+    channels and repeated over the ``2 * length`` flow channels, and whose bias
+    is ``rgb_conv``'s.  Checked on two RGB layers the student has never seen:
+    layer type, kernel shape, number of weights, and the response to held-out
+    flow stacks.
     """
-    rng = np.random.default_rng(4)
-    kernels = [rng.normal(size=(3, 3, 3, 5)).astype(np.float32),
-               rng.normal(size=(1, 1, 3, 2)).astype(np.float32)]
-    channels = [16, 4]
+    from keras import layers
+
+    cases = [(_rgb_conv(6, 3, 1, "same", seed=6), 8), (_rgb_conv(4, 5, 2, "valid", seed=7), 3)]
 
     def attempt():
-        return [fn(k.copy(), c) for k, c in zip(kernels, channels, strict=True)]
+        return [fn(conv, length) for conv, length in cases]
 
     def verify(results):
-        for kernel, c, result in zip(kernels, channels, results, strict=True):
-            mean = kernel.mean(axis=2, keepdims=True)
-            expected = np.repeat(mean, c, axis=2)
-            result = np.asarray(result)
-            assert result.shape == expected.shape, (
-                f"a {kernel.shape} kernel for {c} flow channels should become "
-                f"{expected.shape}, yours is {result.shape}"
+        for (conv, length), result in zip(cases, results, strict=True):
+            channels = 2 * length
+            label = f"for a {conv.kernel_size[0]}x{conv.kernel_size[1]} RGB layer and L = {length}"
+            assert isinstance(result, layers.Conv2D), (
+                f"return a keras.layers.Conv2D layer, not {type(result).__name__}"
             )
-            assert not np.allclose(result, 3 * expected), (
-                "you summed the three RGB filters; average them instead, or the first "
-                "layer's responses grow with the number of channels you replicate to"
+            assert result.built, (
+                f"{label}: build your layer for {channels} input channels before setting its "
+                f"weights: layer.build((None, None, None, {channels}))"
             )
-            expect_array(result, expected, f"the kernel for {c} channels")
+            kernel, bias = conv.get_weights()
+            expected_kernel = np.repeat(kernel.mean(axis=2, keepdims=True), channels, axis=2)
+            weights = result.get_weights()
+            assert tuple(result.kernel.shape) == expected_kernel.shape, (
+                f"{label}: the kernel should have shape {expected_kernel.shape} (kernel height, "
+                f"width, 2L = {channels} flow channels, filters), yours has "
+                f"{tuple(result.kernel.shape)}"
+            )
+            expected_count = expected_kernel.size + bias.size
+            assert result.count_params() == expected_count, (
+                f"{label}: the layer should have {expected_count} weights ({expected_kernel.size} "
+                f"in its kernel, {bias.size} biases), yours has {result.count_params()}; "
+                "keep the bias (use_bias=True)"
+            )
+            for setting in ("strides", "padding", "activation"):
+                mine, theirs = result.get_config()[setting], conv.get_config()[setting]
+                assert mine == theirs, (
+                    f"{label}: use the RGB layer's {setting} ({theirs!r}); yours is {mine!r}"
+                )
+            assert not np.allclose(weights[0], 3 * expected_kernel, atol=1e-5), (
+                f"{label}: you summed the three RGB filters; average them, or the layer's "
+                "responses are three times too strong"
+            )
+            assert np.allclose(weights[0], expected_kernel, atol=1e-5), (
+                f"{label}: every flow channel of the kernel should hold the mean of the R, G and "
+                "B filters (largest difference "
+                f"{np.abs(weights[0] - expected_kernel).max():.3g})"
+            )
+            assert np.allclose(weights[1], bias, atol=1e-6), (
+                f"{label}: copy the RGB layer's bias; yours differs"
+            )
+            stacks = np.random.default_rng(length).uniform(-1, 1, (3, 12, 12, channels))
+            stacks = stacks.astype(np.float32)
+            reference = layers.Conv2D.from_config(conv.get_config())
+            reference.build((None, None, None, channels))
+            reference.set_weights([expected_kernel, bias])
+            expect_array(result(stacks), np.asarray(reference(stacks)),
+                         f"{label}, the response to held-out flow stacks", atol=1e-4)
 
     check(
-        "cross-modality initialisation", attempt, verify,
-        hint="kernel.mean(axis=2, keepdims=True) averages over R, G, B; np.repeat(..., "
-        "channels, axis=2) copies the average to every flow channel.",
+        "the temporal stream's first layer", attempt, verify,
+        hint="layers.Conv2D.from_config(rgb_conv.get_config()) copies the RGB layer's "
+        "settings; build it for 2 * length channels, then set its weights: the kernel averaged "
+        "over axis 2 (R, G, B) and repeated 2 * length times, and the bias.",
     )
 
 
-def _fusion_validation_set() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Two-class validation scores whose best spatial weights lie strictly inside (0.574, 0.826).
+def _tiny_stream(channels: int, num_classes: int, seed: int):
+    """A small random image-to-softmax network standing in for a trained stream."""
+    import keras
+    from keras import layers
 
-    Each clip is classified right for spatial weights above (or below) one
-    threshold of its own; the thresholds avoid the points of any regular grid
-    with steps of 0.1 or 0.05, so every reasonable search finds the plateau.
+    keras.utils.set_random_seed(seed)
+    inputs = keras.Input((8, 8, channels))
+    x = layers.Conv2D(3, 3, activation="relu")(inputs)
+    x = layers.GlobalAveragePooling2D()(x)
+    return keras.Model(inputs, layers.Dense(num_classes, activation="softmax")(x))
+
+
+def check_two_stream(fn: Callable) -> None:
+    """Notebook 04: ``fn(spatial, temporal)``: both streams and their average, as one Keras model.
+
+    Expected: a ``keras.Model`` with two inputs, the RGB frame then the flow
+    stack, shaped like the streams' inputs; one output of one score per class,
+    the ``layers.Average`` of the two streams' scores; no weights beyond the
+    streams' own.  Checked on two small streams with held-out inputs.
     """
-    above = [0.213, 0.371, 0.574]  # right only when the spatial weight is larger
-    below = [0.826, 0.932]  # right only when the spatial weight is smaller
-    spatial, temporal, labels = [], [], []
-    for k, threshold in enumerate(above + below):
-        margin_s, margin_t = 0.4 * (1 - threshold), 0.4 * threshold
-        if threshold in below:
-            margin_s, margin_t = -margin_s, -margin_t
-        s_true, t_true = 0.5 + margin_s, 0.5 - margin_t  # probability of the true class
-        label = k % 2
-        spatial.append([s_true, 1 - s_true][:: 1 if label == 0 else -1])
-        temporal.append([t_true, 1 - t_true][:: 1 if label == 0 else -1])
-        labels.append(label)
-    # clips both streams get right, and one neither does, whatever the weight
-    for label, s_true, t_true in [(0, 0.8, 0.7), (1, 0.9, 0.6), (1, 0.3, 0.2)]:
-        spatial.append([s_true, 1 - s_true][:: 1 if label == 0 else -1])
-        temporal.append([t_true, 1 - t_true][:: 1 if label == 0 else -1])
-        labels.append(label)
-    return np.array(spatial), np.array(temporal), np.array(labels)
+    import keras
+    from keras import layers
 
+    classes, length = 5, 2
+    spatial, temporal = _tiny_stream(3, classes, seed=8), _tiny_stream(2 * length, classes, seed=9)
+    rng = np.random.default_rng(10)
+    frames = rng.uniform(0, 1, (6, 8, 8, 3)).astype(np.float32)
+    stacks = rng.uniform(-1, 1, (6, 8, 8, 2 * length)).astype(np.float32)
 
-def check_fusion_weight(fn: Callable) -> None:
-    """Notebook 04: ``fn(spatial_val, temporal_val, y_val)`` must return the best spatial weight.
-
-    The fused score is ``w * spatial + (1 - w) * temporal``; the answer must be a
-    number in [0, 1] whose fused validation accuracy is the best any weight
-    reaches (searched here on a grid of step 0.001).
-    """
-    spatial, temporal, y = _fusion_validation_set()
-
-    def accuracy(weight: float) -> float:
-        return float(np.mean((weight * spatial + (1 - weight) * temporal).argmax(1) == y))
-
-    best = max(accuracy(w) for w in np.linspace(0, 1, 1001))
-
-    def verify(result):
-        assert np.ndim(result) == 0, f"return one number (the spatial weight), not {result!r}"
-        weight = float(result)
-        assert 0.0 <= weight <= 1.0, f"a weight must lie in [0, 1]; yours is {weight}"
-        got = accuracy(weight)
-        assert got == best, (
-            f"with weight {weight:.3f} the fused validation accuracy is {got:.3f}; some "
-            f"weights reach {best:.3f} (the plain average, 0.5, gets {accuracy(0.5):.3f})"
+    def verify(model):
+        assert isinstance(model, keras.Model), (
+            f"return a keras.Model, not {type(model).__name__}"
         )
+        assert len(model.inputs) == 2, (
+            f"the model should take two inputs, the RGB frame and the flow stack; yours takes "
+            f"{len(model.inputs)}"
+        )
+        shapes = [tuple(x.shape[1:]) for x in model.inputs]
+        expected = [spatial.input_shape[1:], temporal.input_shape[1:]]
+        assert shapes == expected, (
+            f"the inputs should be the frame {expected[0]} and then the flow stack "
+            f"{expected[1]}; yours are {shapes[0]} and {shapes[1]}"
+        )
+        assert tuple(model.output_shape[1:]) == (classes,), (
+            f"the output should be one score per class, ({classes},); yours is "
+            f"{tuple(model.output_shape[1:])} (did you concatenate the scores instead of "
+            "averaging them?)"
+        )
+        streams = spatial.count_params() + temporal.count_params()
+        assert model.count_params() == streams, (
+            f"averaging adds no weights: the two streams have {streams:,}, your model "
+            f"{model.count_params():,} (a layer that learns to combine the scores is the "
+            "learned fusion, not the average)"
+        )
+        assert any(isinstance(layer, layers.Average) for layer in model.layers), (
+            "combine the streams' scores with a keras.layers.Average() layer"
+        )
+        scores = np.asarray(model.predict([frames, stacks], verbose=0))
+        expect_array(scores, (spatial.predict(frames, verbose=0)
+                              + temporal.predict(stacks, verbose=0)) / 2,
+                     "your model's scores on held-out inputs (the average of the streams')")
 
     check(
-        "choosing the fusion weight", lambda: fn(spatial.copy(), temporal.copy(), y.copy()),
-        verify,
-        hint="try every weight of np.linspace(0, 1, 21), fuse, take the argmax over classes, "
-        "compare with y_val, and keep the weight with the highest accuracy.",
+        "the two-stream network as one model", lambda: fn(spatial, temporal), verify,
+        hint="one keras.Input per stream, shaped like that stream's input; call each stream "
+        "on its input as you would call a layer, and average the two outputs with "
+        "layers.Average().",
     )
 
 

@@ -8,17 +8,21 @@ Three estimators are offered:
   ``cv2.DISOpticalFlow`` with the ``MEDIUM`` preset (see :data:`DIS_PRESET`).
 * ``"farneback"``: polynomial expansion (Farneback, 2003),
   ``cv2.calcOpticalFlowFarneback`` with :data:`FARNEBACK_PARAMS`.
-* ``"tvl1"``: TV-L1 (Zach et al., 2007), the flow of the two-stream and I3D
-  papers; it needs ``cv2.optflow``, which only the OpenCV *contrib* wheels have.
+* ``"tvl1"``: TV-L1 (Zach et al., 2007), the flow of I3D (Carreira & Zisserman,
+  2017) and of Temporal Segment Networks (Wang et al., 2016); it needs
+  ``cv2.optflow``, which only the OpenCV *contrib* wheels have.  (The first
+  two-stream networks, Simonyan & Zisserman (2014), used Brox et al. (2004).)
 
-Two-stream networks (Simonyan & Zisserman, 2014) read :func:`stack_flow` of
-:func:`normalize_flow`-ed fields; :func:`flow_to_color` draws a field.
+A two-stream temporal network reads :func:`stack_flow` of
+:func:`normalize_flow`-ed fields, and at test time its scores can be averaged
+over mirrored copies of them (:func:`mirror_flow`, :func:`mirror_average`);
+:func:`flow_to_color` draws a field.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 import cv2
@@ -243,26 +247,98 @@ def stack_flow(flow: np.ndarray, length: int, start: int = 0) -> np.ndarray:
 
     The channels are ``[x_start, y_start, x_start+1, y_start+1, ...]``: x and y
     interleaved frame by frame, the input of the two-stream temporal network
-    (Simonyan & Zisserman, 2014, with ``length = 10``).
+    (Simonyan & Zisserman, 2014, with ``length = 10``).  A batch of clips
+    ``(N, T, H, W, 2)`` gives ``(N, H, W, 2 * length)``, one stack per clip.
 
     Raises
     ------
     ValueError
-        ``flow`` is not ``(T, H, W, 2)``, ``length < 1``, ``start < 0``, or the
-        clip has fewer than ``start + length`` fields.
+        ``flow`` is not ``(T, H, W, 2)`` or ``(N, T, H, W, 2)``, ``length < 1``,
+        ``start < 0``, or the clips have fewer than ``start + length`` fields.
     """
     flow = np.asarray(flow)
-    if flow.ndim != 4 or flow.shape[-1] != 2:
-        raise ValueError(f"flow must have shape (T, H, W, 2), got {flow.shape}")
+    if flow.ndim not in (4, 5) or flow.shape[-1] != 2:
+        raise ValueError(
+            f"flow must have shape (T, H, W, 2) or (N, T, H, W, 2), got {flow.shape}"
+        )
     if length < 1 or start < 0:
         raise ValueError(f"need length >= 1 and start >= 0, got length={length}, start={start}")
-    if start + length > len(flow):
+    fields = flow.shape[-4]
+    if start + length > fields:
         raise ValueError(
             f"stacking {length} fields from {start} needs {start + length} flow fields; "
-            f"this clip has {len(flow)}"
+            f"this clip has {fields}"
         )
-    window = flow[start:start + length]  # (L, H, W, 2)
-    return np.moveaxis(window, 0, 2).reshape(*window.shape[1:3], 2 * length)
+    window = flow[..., start:start + length, :, :, :]  # (..., L, H, W, 2)
+    per_pixel = np.moveaxis(window, -4, -2)  # (..., H, W, L, 2): x, y of each field in turn
+    return per_pixel.reshape(*per_pixel.shape[:-2], 2 * length)
+
+
+#: The mirrors of :func:`mirror_flow`, and the flow component each one negates.
+MIRRORS = {"horizontal": 0, "vertical": 1}
+
+
+def mirror_flow(stacks: np.ndarray, mirror: str = "horizontal") -> np.ndarray:
+    """Mirror stacked flow ``(N, H, W, 2L)``: flip the image *and* the displacements.
+
+    A flow field is a vector field: mirroring left-right moves every vector to
+    the mirrored pixel and negates its x component (a motion to the right
+    becomes a motion to the left); mirroring top-bottom negates y.  Flipping
+    the channels like an RGB image would keep the old directions.
+    """
+    if mirror not in MIRRORS:
+        raise ValueError(f"mirror must be one of {tuple(MIRRORS)}, got {mirror!r}")
+    stacks = np.asarray(stacks)
+    if stacks.ndim != 4 or stacks.shape[-1] % 2:
+        raise ValueError(f"stacks must have shape (N, H, W, 2L), got {stacks.shape}")
+    out = np.flip(stacks, axis=2 if mirror == "horizontal" else 1).copy()
+    out[..., MIRRORS[mirror]::2] *= -1
+    return out
+
+
+def mirror_average(model, stacks: np.ndarray, permutations: dict[str, Sequence[int]],
+                   batch_size: int | None = None, return_views: bool = False):
+    """Test-time mirroring: a temporal stream's scores averaged over mirror images of its input.
+
+    Parameters
+    ----------
+    model : keras.Model
+        Stacked flow ``(N, H, W, 2L)`` -> ``(N, classes)`` scores (anything
+        with Keras's ``predict(x, batch_size=..., verbose=0)``).
+    stacks : np.ndarray
+        The clips' stacked flow.
+    permutations : dict
+        For each mirror used (``"horizontal"``, ``"vertical"``), the class of a
+        mirrored clip: ``permutations[m][k]`` is the class that class ``k``
+        becomes (e.g. ``SlideLeft`` -> ``SlideRight``; the identity when the
+        labels do not depend on directions, as for most UCF101 actions).  Every
+        combination of the given mirrors is a view: 2 views for one mirror, 4
+        for both.
+    batch_size : int or None
+        Batch size of the single ``predict`` call over every view; ``None``:
+        one view per batch.
+    return_views : bool
+        Also return every view's scores (view 0 is the clip as it is).
+
+    Returns
+    -------
+    np.ndarray
+        ``(N, classes)`` mean of the views' scores, each read back in the
+        original clip's classes; with ``return_views``, the pair ``(mean,
+        (views, N, classes) scores)``.
+    """
+    stacks = np.asarray(stacks)
+    views, orders = [stacks], [None]
+    for mirror, permutation in permutations.items():
+        permutation = np.asarray(permutation)
+        views += [mirror_flow(view, mirror) for view in views]
+        orders += [permutation if order is None else permutation[order] for order in orders]
+    batch_size = len(stacks) if batch_size is None else batch_size
+    scores = np.asarray(model.predict(np.concatenate(views), batch_size=batch_size, verbose=0))
+    scores = scores.reshape(len(views), len(stacks), -1)
+    scores = np.stack([s if order is None else s[:, order]
+                       for s, order in zip(scores, orders, strict=True)])
+    return (scores.mean(axis=0), scores) if return_views else scores.mean(axis=0)
 
 
 def endpoint_error(flow: np.ndarray, truth: np.ndarray, mask: np.ndarray | None = None) -> float:

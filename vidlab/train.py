@@ -117,9 +117,9 @@ def fit(
 
     The model is compiled here (Adam at ``learning_rate``, sparse categorical
     cross-entropy, accuracy), so calling :func:`fit` again -- e.g. to fine-tune
-    after :func:`vidlab.models.recurrent.set_backbone_trainable` -- starts a
-    fresh optimizer.  Training stops when ``monitor`` has not improved for
-    ``patience`` epochs, and the weights of its best epoch are restored.
+    after unfreezing layers -- starts a fresh optimizer.  Training stops when
+    ``monitor`` has not improved for ``patience`` epochs, and the weights of its
+    best epoch are restored.
 
     Parameters
     ----------

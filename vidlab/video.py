@@ -15,6 +15,7 @@ import threading
 import uuid
 import warnings
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
@@ -63,30 +64,44 @@ def quiet_stderr() -> Iterator[None]:
                 _stderr_saved = None
 
 
-def _decode_all(path: Path, stop_after: int | None = None) -> tuple[list[np.ndarray], int]:
-    """Decode frames sequentially; return (BGR frames, frame count claimed by metadata)."""
+_UNDECODABLE = (
+    "OpenCV cannot open this file as a video (it is empty, not a video, truncated before "
+    "its index, or uses a codec this OpenCV build lacks). Re-download it, or re-encode it, "
+    "e.g. `ffmpeg -i {name} -c:v libx264 -pix_fmt yuv420p {stem}-h264.mp4`."
+)
+
+
+@contextlib.contextmanager
+def _capture(path: Path) -> Iterator[cv2.VideoCapture]:
+    """An opened ``cv2.VideoCapture`` of ``path``, released on exit.
+
+    Raises :class:`VideoReadError` naming the file if OpenCV cannot open it.
+    Decoder noise is silenced while opening; wrap reads in :func:`quiet_stderr`.
+    """
     with quiet_stderr():
         # One decoding thread per file: the callers decode many small files in parallel
         # (vidlab.datasets.read_clips), and FFmpeg's own threads only add start-up cost.
         capture = cv2.VideoCapture(str(path), cv2.CAP_FFMPEG, [cv2.CAP_PROP_N_THREADS, 1])
         if not capture.isOpened():  # not for FFmpeg (or no FFmpeg): let OpenCV choose
             capture = cv2.VideoCapture(str(path))
-        try:
-            if not capture.isOpened():
-                raise VideoReadError(
-                    f"{path}: OpenCV cannot open this file as a video (it is empty, not a "
-                    "video, truncated before its index, or uses a codec this OpenCV build "
-                    "lacks). Re-download or re-encode it (e.g. to MJPG .avi)."
-                )
-            claimed = int(capture.get(cv2.CAP_PROP_FRAME_COUNT) or 0)
-            frames: list[np.ndarray] = []
-            while stop_after is None or len(frames) < stop_after:
-                ok, frame = capture.read()
-                if not ok or frame is None:
-                    break
-                frames.append(frame)
-        finally:
-            capture.release()
+    try:
+        if not capture.isOpened():
+            raise VideoReadError(f"{path}: " + _UNDECODABLE.format(name=path.name, stem=path.stem))
+        yield capture
+    finally:
+        capture.release()
+
+
+def _decode_all(path: Path, stop_after: int | None = None) -> tuple[list[np.ndarray], int]:
+    """Decode frames sequentially; return (BGR frames, frame count claimed by metadata)."""
+    with _capture(path) as capture, quiet_stderr():
+        claimed = int(capture.get(cv2.CAP_PROP_FRAME_COUNT) or 0)
+        frames: list[np.ndarray] = []
+        while stop_after is None or len(frames) < stop_after:
+            ok, frame = capture.read()
+            if not ok or frame is None:
+                break
+            frames.append(frame)
     return frames, claimed
 
 
@@ -225,6 +240,129 @@ def read_video(
     if size is not None:
         clip = resize_frames(clip, size)
     return np.ascontiguousarray(clip)
+
+
+@dataclass(frozen=True)
+class VideoInfo:
+    """What a video file's header says: displayed size, frame rate, frame count.
+
+    The size is the one frames are decoded at, after the orientation a phone
+    recorded (portrait videos read as portrait).  The frame count is a claim of
+    the container, often wrong: only decoding counts frames.
+    """
+
+    path: Path
+    width: int
+    height: int
+    fps: float
+    claimed_frames: int
+
+    def __str__(self) -> str:
+        shape = "portrait" if self.height > self.width else "landscape"
+        seconds = self.claimed_frames / self.fps if self.fps else float("nan")
+        return (f"{self.path.name}: {self.width}x{self.height} ({shape}), {self.fps:.3g} fps, "
+                f"about {self.claimed_frames} frames ({seconds:.1f} s)")
+
+
+def video_info(path: str | os.PathLike) -> VideoInfo:
+    """Read a video's header without decoding it.
+
+    Raises
+    ------
+    FileNotFoundError
+        ``path`` does not exist.
+    VideoReadError
+        OpenCV cannot open the file as a video; the message says how to re-encode it.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"No video file at {path}")
+    with _capture(path) as capture:
+        return VideoInfo(path, int(capture.get(cv2.CAP_PROP_FRAME_WIDTH)),
+                         int(capture.get(cv2.CAP_PROP_FRAME_HEIGHT)),
+                         float(capture.get(cv2.CAP_PROP_FPS) or 0.0),
+                         int(capture.get(cv2.CAP_PROP_FRAME_COUNT) or 0))
+
+
+def iter_frames(
+    path: str | os.PathLike, size: int | tuple[int, int] | None = None,
+    fps: float | None = None,
+) -> Iterator[np.ndarray]:
+    """Yield a video's frames one at a time, as RGB ``uint8``, each resized as it is decoded.
+
+    Only one frame exists at a time, so a video of any length streams through
+    in constant memory.
+
+    Parameters
+    ----------
+    path : path-like
+        The video file (any container and codec the installed OpenCV decodes).
+    size : int, (H, W) or None
+        As in :func:`resize_frames`: ``int`` resizes the short side and crops the
+        centre square, ``(H, W)`` resizes to exactly that, ``None`` keeps the size.
+    fps : float or None
+        Keep frames at this rate, by their time in the video (a 60 fps video at
+        ``fps=25`` yields 25 frames a second); ``None`` or a rate above the
+        video's keeps every frame.
+
+    Raises
+    ------
+    FileNotFoundError, VideoReadError
+        As :func:`video_info`; also if not a single frame decodes.
+    """
+    info = video_info(path)
+    if fps is not None and fps <= 0:
+        raise ValueError(f"fps must be positive or None, got {fps}")
+    keep_every = info.fps / fps if fps and info.fps > fps else 1.0
+    decoded = kept = 0
+    with _capture(info.path) as capture:
+        while True:
+            with quiet_stderr():
+                ok, frame = capture.read()
+            if not ok or frame is None:
+                break
+            decoded += 1
+            if decoded - 1 >= kept * keep_every - 1e-9:  # this frame's time has come
+                kept += 1
+                rgb = frame[np.newaxis, ..., ::-1]
+                yield np.ascontiguousarray(rgb[0] if size is None else resize_frames(rgb, size)[0])
+    if decoded == 0:
+        raise VideoReadError(
+            f"{info.path}: opened, but not a single frame could be decoded. "
+            + _UNDECODABLE.format(name=info.path.name, stem=info.path.stem))
+
+
+def read_uniform(
+    path: str | os.PathLike, num_frames: int, size: int | tuple[int, int] | None = None,
+) -> np.ndarray:
+    """``num_frames`` frames spread evenly over a whole video, in bounded memory.
+
+    The frames are those at ``np.linspace(0, length - 1, num_frames)``, rounded,
+    as :func:`read_video` picks them, but only they are kept while the video is
+    decoded, so memory holds ``num_frames`` frames of ``size`` whatever the
+    video's length.  The length comes from the container's header when the
+    header is right (one pass); otherwise the frames are counted and the video
+    is decoded a second time.
+
+    Returns
+    -------
+    np.ndarray
+        ``(num_frames, H, W, 3)`` uint8 RGB (a video with fewer frames repeats some).
+    """
+    if num_frames < 1:
+        raise ValueError(f"num_frames must be >= 1, got {num_frames}")
+    length = video_info(path).claimed_frames
+    while True:
+        wanted = sample_indices(max(length, 1), num_frames)
+        kept: dict[int, np.ndarray] = {}
+        decoded = 0
+        for index, frame in enumerate(iter_frames(path, size)):
+            decoded = index + 1
+            if index in wanted:
+                kept[index] = frame
+        if decoded == length:
+            return np.stack([kept[i] for i in wanted])
+        length = decoded  # the header was wrong: now the length is known
 
 
 def natural_key(name: str) -> list:
