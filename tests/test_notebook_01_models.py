@@ -16,13 +16,14 @@ import keras
 import numpy as np
 import pytest
 
-from vidlab import backbones, pretrain
+from vidlab import backbones, course, pretrain
 
 NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "01_frame_features.ipynb"
 
 
 def cell_defining(text: str) -> str:
-    """The source of the one code cell of notebook 01 that contains ``text``."""
+    """The source of the one code cell of notebook 01 that contains ``text`` (for a cell that
+    defines no function, which ``course.definitions`` looks for)."""
     cells = json.loads(NOTEBOOK.read_text(encoding="utf-8"))["cells"]
     sources = ["".join(c["source"]) for c in cells if c["cell_type"] == "code"]
     found = [s for s in sources if text in s]
@@ -39,10 +40,9 @@ def architecture(model) -> list[tuple]:
 @pytest.fixture(scope="module")
 def notebook_cells() -> dict:
     """The namespace after running the builder cell and the recipe cell (quick profile)."""
-    namespace = {"keras": keras, "layers": keras.layers, "backbones": backbones,
-                 "PROFILE": "quick"}
+    namespace = course.definitions(NOTEBOOK, "build_shapes_vgg", keras=keras,
+                                   layers=keras.layers, backbones=backbones, PROFILE="quick")
     with contextlib.redirect_stdout(io.StringIO()) as printed:
-        exec(cell_defining("def build_shapes_vgg("), namespace)
         exec(cell_defining('get_layer("fc2")'), namespace)
     namespace["printed"] = printed.getvalue()
     return namespace
