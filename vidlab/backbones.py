@@ -89,6 +89,11 @@ def _quick_weights(name: str):
 def weights_file(name: str) -> Path:
     """The committed weights of a quick backbone, ``data/<name>.weights.h5``.
 
+    Returns
+    -------
+    Path
+        The file, for ``keras.Model.load_weights``.
+
     Raises
     ------
     WeightsUnavailableError
@@ -128,6 +133,11 @@ def wrap(name: str, model, classifier=None, pretrained: bool = True) -> Backbone
         The whole pretrained network, heads included (:func:`describe_frames` uses it).
     pretrained : bool
         False when the weights are random, so their features are cached apart.
+
+    Returns
+    -------
+    Backbone
+        With ``model`` as given and ``feature_dim`` its output's last dimension.
     """
     if name not in QUICK_BACKBONES + FULL_BACKBONES:
         raise ValueError(f"Unknown backbone {name!r}; expected one of "
