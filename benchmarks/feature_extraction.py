@@ -58,8 +58,12 @@ def main() -> None:
     quick = backbones.get_backbone("shapes_vgg", "quick")
     report(quick, clips)
     if args.full:
-        for name in backbones.FULL_BACKBONES:
-            report(backbones.get_backbone(name, "full", weights=False), clips[:4])
+        import keras
+
+        vgg = keras.applications.VGG16(weights=None)  # notebook 01's recipe, random weights
+        vgg16_fc2 = keras.Model(vgg.input, vgg.get_layer("fc2").output, name="vgg16_fc2")
+        report(backbones.wrap("vgg16_fc2", vgg16_fc2, vgg, pretrained=False), clips[:4])
+        report(backbones.get_backbone("mobilenet_v2", "full", weights=False), clips[:4])
     print()
     report_overlap(quick)
 

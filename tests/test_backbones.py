@@ -71,6 +71,46 @@ def test_unknown_backbone_names_the_valid_ones():
         backbones.get_backbone("resnet9000")
 
 
+def test_the_deck_recipe_is_not_hidden_in_get_backbone():
+    """VGG16 cut at fc2 is written in notebook 01's cells; get_backbone says where."""
+    with pytest.raises(ValueError, match="notebook 01"):
+        backbones.get_backbone("vgg16_fc2", "full", weights=False)
+
+
+def test_wrap_gives_a_cut_network_the_package_backbone_it_equals():
+    """Cut at fc2 by hand and wrapped: the same preprocessing, size, cache identity and
+    features as get_backbone's shapes_vgg (notebooks 03-04 reuse notebook 01's features)."""
+    import keras
+
+    network = pretrain.build_shapes_vgg()
+    network.load_weights(backbones.weights_file("shapes_vgg"))
+    extractor = keras.Model(network.input, network.get_layer("fc2").output)
+    wrapped = backbones.wrap("shapes_vgg", extractor, network)
+    package = backbones.get_backbone("shapes_vgg", "quick")
+    assert (wrapped.name, wrapped.input_size, wrapped.feature_dim, wrapped.weights_id) == (
+        package.name, package.input_size, package.feature_dim, package.weights_id)
+    images = pretrain.render_stills(4, seed=9)[0]
+    x = wrapped.preprocess(images)
+    np.testing.assert_array_equal(x, package.preprocess(images))
+    np.testing.assert_array_equal(wrapped.model.predict_on_batch(x),
+                                  package.model.predict_on_batch(x))
+    assert wrapped.classifier is network
+
+
+def test_wrap_preprocesses_as_the_imagenet_weights_expect_and_names_random_weights():
+    import keras
+
+    model = keras.Sequential([keras.Input((224, 224, 3)), keras.layers.GlobalAveragePooling2D()])
+    vgg = backbones.wrap("vgg16_fc2", model)
+    assert (vgg.input_size, vgg.feature_dim, vgg.weights_id) == (224, 3, "vgg16_fc2:imagenet")
+    white = vgg.preprocess(np.full((1, 2, 2, 3), 255, np.uint8))
+    np.testing.assert_allclose(white[0, 0, 0], [255 - 103.939, 255 - 116.779, 255 - 123.68],
+                               rtol=1e-5)  # BGR, ImageNet means subtracted
+    assert backbones.wrap("vgg16_fc2", model, pretrained=False).weights_id == "vgg16_fc2:random"
+    with pytest.raises(ValueError, match="mobilenet_v2"):
+        backbones.wrap("resnet9000", model)
+
+
 def test_describe_frames_names_a_shape_per_frame():
     backbone = backbones.get_backbone(profile="quick")
     images, _, _ = pretrain.render_stills(3, seed=5)

@@ -49,6 +49,41 @@ def test_a_failing_notebook_is_reported_and_the_others_still_rendered(folder, tm
     assert not (tmp_path / "build" / "01_broken.html").exists()
 
 
+def test_stored_progress_bars_read_as_they_ended(folder):
+    """A tqdm widget's text is stored at 100%, not at the 0% it showed when it appeared."""
+    path = folder / "01_bars.ipynb"
+    write_notebook(path, "Bars", "from tqdm.auto import tqdm\n\n"
+                                 "for _ in tqdm(range(3), desc='Counting'):\n    pass")
+
+    nb, _ = course.execute(path)
+
+    texts = [o["data"]["text/plain"] for o in nb.cells[1].outputs if "data" in o]
+    assert len(texts) == 1
+    assert texts[0].startswith("Counting: 100%|██████████| 3/3 [")
+
+
+def test_nbval_compares_a_bar_as_it_began_with_the_bar_as_it_ended():
+    """The sanitizer masks what differs between the two (percentage, bar, count), only that."""
+    import re
+    from pathlib import Path
+
+    from nbval.plugin import get_sanitize_patterns
+
+    patterns = get_sanitize_patterns(
+        (Path(__file__).resolve().parent.parent / "nbval_sanitize.cfg").read_text())
+
+    def sanitize(text):
+        for regex, replace in patterns:
+            text = re.sub(regex, replace, text)
+        return text
+
+    began = "Counting:   0%|          | 0/576 [00:00<?, ?it/s]"
+    ended = "Counting: 100%|██████████| 576/576 [00:01<00:00, 410.20it/s]"
+    assert sanitize(began) == sanitize(ended) == "Counting: PROGRESS/576 [TIME]"
+    assert sanitize(ended.replace("Counting", "Decoding")) != sanitize(ended)
+    assert sanitize(ended.replace("/576", "/575")) != sanitize(ended)
+
+
 def test_definitions_runs_only_the_cells_that_define_the_names(tmp_path):
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_code_cell("raise RuntimeError('never run')"),

@@ -1,47 +1,185 @@
-"""The checks of notebook 01's exercises accept right answers and reject wrong ones."""
+"""The checks of notebook 01's exercises pass the reference solutions and fail wrong answers.
 
+The reference solutions are the files the notebook tells a student to `%load`, in
+notebooks/solutions/01_frame_features/; they are imported here, not copied.
+"""
+
+import importlib.util
+from pathlib import Path
+
+import keras
 import numpy as np
+import pytest
+from keras import layers
 
 from vidlab import exercises
 
-
-def verdict(capsys) -> str:
-    return capsys.readouterr().out.split("]")[0].lstrip("[")
+SOLUTIONS = Path(__file__).resolve().parent.parent / "notebooks" / "solutions" / "01_frame_features"
 
 
-def test_mean_std_pool_check_accepts_the_right_answer(capsys):
-    exercises.check_mean_std_pool(lambda f: np.concatenate([f.mean(1), f.std(1)], axis=1))
-    assert verdict(capsys) == exercises.PASS
+def solution(name: str):
+    """The function ``name`` of the solution file ``name.py``."""
+    spec = importlib.util.spec_from_file_location(f"solution_01_{name}", SOLUTIONS / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return getattr(module, name)
+
+
+def verdict(capsys) -> tuple[str, str]:
+    out = capsys.readouterr().out
+    return out.split("]")[0].lstrip("["), out
+
+
+def not_attempted(*args):
+    raise NotImplementedError
+
+
+def test_every_exercise_has_one_solution_file():
+    assert sorted(p.stem for p in SOLUTIONS.glob("*.py")) == [
+        "mean_std_pool", "order_aware_descriptor", "pooled_extractor"]
+
+
+# --------------------------------------------------------------------------- exercise 1
+
+
+def test_mean_std_pool_check_passes_the_solution(capsys):
+    exercises.check_mean_std_pool(solution("mean_std_pool"))
+    assert verdict(capsys)[0] == exercises.PASS
 
 
 def test_mean_std_pool_check_rejects_std_before_mean(capsys):
     exercises.check_mean_std_pool(lambda f: np.concatenate([f.std(1), f.mean(1)], axis=1))
-    out = capsys.readouterr().out
-    assert out.startswith(f"[{exercises.FAIL}]")
-    assert "hint" in out
+    result, out = verdict(capsys)
+    assert result == exercises.FAIL
+    assert "different values" in out and "hint" in out
 
 
-def test_order_aware_check_accepts_a_half_difference_descriptor(capsys):
-    def halves(f):
-        half = f.shape[1] // 2
-        return f[:, half:].mean(1) - f[:, :half].mean(1)
+def test_mean_std_pool_check_rejects_pooling_over_the_wrong_axis(capsys):
+    exercises.check_mean_std_pool(lambda f: np.concatenate([f.mean(2), f.std(2)], axis=1))
+    result, out = verdict(capsys)
+    assert result == exercises.FAIL
+    assert "should have shape" in out
 
-    exercises.check_order_aware_descriptor(halves)
-    assert verdict(capsys) == exercises.PASS
+
+# --------------------------------------------------------------------------- exercise 2
+
+
+def test_order_aware_check_passes_the_solution(capsys):
+    exercises.check_order_aware_descriptor(solution("order_aware_descriptor"))
+    assert verdict(capsys)[0] == exercises.PASS
+
+
+def test_order_aware_check_passes_other_descriptors_that_see_the_direction(capsys):
+    for descriptor in (lambda f: (f[:, 1:] - f[:, :-1]).mean(1),
+                       lambda f: f.reshape(len(f), -1)):
+        exercises.check_order_aware_descriptor(descriptor)
+        assert verdict(capsys)[0] == exercises.PASS
 
 
 def test_order_aware_check_rejects_an_order_free_descriptor(capsys):
-    exercises.check_order_aware_descriptor(lambda f: f.max(1))
-    out = capsys.readouterr().out
-    assert out.startswith(f"[{exercises.FAIL}]")
+    exercises.check_order_aware_descriptor(lambda f: np.concatenate([f.max(1), f.min(1)], 1))
+    result, out = verdict(capsys)
+    assert result == exercises.FAIL
     assert "played backwards" in out
 
 
-def test_shipped_stubs_are_reported_as_not_attempted(capsys):
-    def stub(f):
-        raise NotImplementedError
+@pytest.mark.parametrize("frame", [0, -1])
+def test_order_aware_check_rejects_a_single_frame_that_changes_under_reversal(capsys, frame):
+    """The first (or last) frame alone differs from the reversed clip's, yet cannot show
+    which way the sprite moves: the held-out accuracy says so."""
+    exercises.check_order_aware_descriptor(lambda f: f[:, frame])
+    result, out = verdict(capsys)
+    assert result == exercises.FAIL
+    assert "changes under reversal, but a logistic regression" in out
+    assert f"wants {exercises.ORDER_AWARE_ACCURACY}" in out
 
-    exercises.check_mean_std_pool(stub)
-    assert verdict(capsys) == exercises.TODO
-    exercises.check_order_aware_descriptor(stub)
-    assert verdict(capsys) == exercises.TODO
+
+def test_order_aware_check_rejects_differences_left_per_frame(capsys):
+    exercises.check_order_aware_descriptor(lambda f: f[:, 1:] - f[:, :-1])
+    result, out = verdict(capsys)
+    assert result == exercises.FAIL
+    assert "one descriptor vector per clip" in out
+
+
+# --------------------------------------------------------------------------- exercise 3
+
+
+def test_pooled_extractor_check_passes_the_solution(capsys):
+    exercises.check_pooled_extractor(solution("pooled_extractor"))
+    assert verdict(capsys)[0] == exercises.PASS
+
+
+def test_pooled_extractor_check_rejects_the_fc2_cut(capsys):
+    exercises.check_pooled_extractor(
+        lambda network, layer: keras.Model(network.input, network.get_layer("fc2").output))
+    result, out = verdict(capsys)
+    assert result == exercises.FAIL
+    assert "should give 128 values per frame" in out
+
+
+def test_pooled_extractor_check_rejects_feature_maps_left_unpooled(capsys):
+    exercises.check_pooled_extractor(
+        lambda network, layer: keras.Model(network.input, network.get_layer(layer).output))
+    result, out = verdict(capsys)
+    assert result == exercises.FAIL
+    assert "average over height and width" in out
+
+
+def test_pooled_extractor_check_rejects_a_max_instead_of_an_average(capsys):
+    def max_pooled(network, layer):
+        pooled = layers.GlobalMaxPooling2D()(network.get_layer(layer).output)
+        return keras.Model(network.input, pooled)
+
+    exercises.check_pooled_extractor(max_pooled)
+    result, out = verdict(capsys)
+    assert result == exercises.FAIL
+    assert "should end with a GlobalAveragePooling2D" in out
+
+
+def test_pooled_extractor_check_rejects_a_dense_layer_on_top(capsys):
+    def with_dense(network, layer):
+        pooled = layers.GlobalAveragePooling2D()(network.get_layer(layer).output)
+        size = pooled.shape[-1]
+        return keras.Model(network.input, layers.Dense(size)(pooled))
+
+    exercises.check_pooled_extractor(with_dense)
+    result, out = verdict(capsys)
+    assert result == exercises.FAIL
+    assert "contains Dense" in out
+
+
+def test_pooled_extractor_check_rejects_the_same_layers_with_new_weights(capsys):
+    """A copy of the architecture, freshly initialised: right shapes and parameter count,
+    wrong features on the held-out stills."""
+
+    def rebuilt(network, layer):
+        fresh = keras.models.clone_model(network)
+        pooled = layers.GlobalAveragePooling2D()(fresh.get_layer(layer).output)
+        return keras.Model(fresh.input, pooled)
+
+    exercises.check_pooled_extractor(rebuilt)
+    result, out = verdict(capsys)
+    assert result == exercises.FAIL
+    assert "never saw differ from the pretrained network's" in out
+
+
+def test_pooled_extractor_check_rejects_a_cut_that_ignores_the_layer_asked_for(capsys):
+    def always_block3(network, layer):
+        pooled = layers.GlobalAveragePooling2D()(network.get_layer("block3_pool").output)
+        return keras.Model(network.input, pooled)
+
+    exercises.check_pooled_extractor(always_block3)
+    result, out = verdict(capsys)
+    assert result == exercises.FAIL
+    assert "'block2_pool'" in out and "should give 64 values" in out
+
+
+# --------------------------------------------------------------------------- shipped stubs
+
+
+@pytest.mark.parametrize("check", [exercises.check_mean_std_pool,
+                                   exercises.check_order_aware_descriptor,
+                                   exercises.check_pooled_extractor])
+def test_shipped_stubs_are_reported_as_not_attempted(capsys, check):
+    check(not_attempted)
+    assert verdict(capsys)[0] == exercises.TODO

@@ -183,6 +183,24 @@ def test_video_grid_skips_classes_without_clips(dataset):
     assert [v.caption for v in grid.videos] == [n for i, n in enumerate(names) if i != 3]
 
 
+def test_a_captioned_grid_animates_as_before_and_its_picture_is_large_enough_to_read(dataset):
+    """Same HTML and text as the grid it wraps; a PNG of 4 frames per clip at twice their
+    size, 2 clips a row, with room for the captions, and no figure left open in pyplot."""
+    videos, labels, names = dataset
+    grid = viz.video_grid(videos, labels, names)
+    captioned = viz.captioned_grid(grid)
+    assert captioned._repr_html_() == grid._repr_html_()
+    assert repr(captioned) == repr(grid)
+    width, height = Image.open(io.BytesIO(captioned._repr_png_())).size
+    assert width >= 2 * 4 * 2 * 32  # 2 clips a row, 4 frames each, frames of 32 px doubled
+    assert height >= len(names) // 2 * 2 * 32
+    assert plt.get_fignums() == []
+    pair = viz.captioned_grid([viz.show_video(videos[0], caption="a"),
+                               viz.show_video(videos[0][::-1], caption="reversed")])
+    assert [v.caption for v in pair.videos] == ["a", "reversed"]
+    assert pair._repr_png_().startswith(PNG_SIGNATURE)
+
+
 # --------------------------------------------------------------------------- plot_history
 
 

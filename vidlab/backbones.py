@@ -12,14 +12,17 @@ vgg16_fc2         full     VGG16 with ImageNet weights, features from ``fc2`` (4
 mobilenet_v2      full     MobileNetV2 with ImageNet weights, global average pool
 ================  =======  ======================================================
 
+:func:`get_backbone` builds all of them except ``vgg16_fc2``: notebook 01 teaches that
+recipe, so its cells cut VGG16 at ``fc2`` themselves (and ``shapes_vgg`` the same way), and
+:func:`wrap` adds what the package needs to extract and cache the features.
+
 The ImageNet weight files and class names come from :mod:`vidlab.sources` (so
 ``VIDLAB_MIRROR`` can stand in for them), verified there, and are given to
-``keras.applications`` as a path (``weights=<file>``): Keras loads that file as it
-loads its own download, and never contacts the internet or reads ``~/.keras``.
-(Putting the file where Keras looks would not do: Keras checks the MD5s it pins and
-would fetch the real file again over a mirror's stand-in.)  A backbone's
-``weights_id`` is the SHA-256 of its weights file, so cached features never
-outlive a change of weights.
+``keras.applications`` as a path (``weights=imagenet_weights(name)``): Keras loads that
+file as it loads its own download, and never contacts the internet or reads ``~/.keras``.
+(Putting the file where Keras looks would not do: Keras checks the MD5s it pins and would
+fetch the real file again over a mirror's stand-in.)  A backbone's ``weights_id`` holds
+the SHA-256 of its weights file, so cached features never outlive a change of weights.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -91,32 +95,113 @@ def _quick_weights(name: str):
     return path, actual[:16]
 
 
+def weights_file(name: str) -> Path:
+    """The committed weights of a quick backbone, ``data/<name>.weights.h5``.
+
+    Returns
+    -------
+    Path
+        The file, for ``keras.Model.load_weights``.
+
+    Raises
+    ------
+    WeightsUnavailableError
+        The file is missing or does not match its sha256 in ``data/MANIFEST.json``.
+    """
+    return _quick_weights(name)[0]
+
+
+def imagenet_weights(name: str) -> Path:
+    """The ImageNet weights file of ``vgg16_fc2`` or ``mobilenet_v2``, fetched once.
+
+    From the publisher, or from ``VIDLAB_MIRROR`` (:func:`vidlab.sources.fetch`); pass it
+    to ``keras.applications`` as ``weights=``.
+
+    Raises
+    ------
+    WeightsUnavailableError
+        The file cannot be fetched or fails its checksum; the message says which and why.
+    """
+    try:
+        return sources.fetch(sources.IMAGENET_WEIGHTS[name])
+    except DownloadError as error:
+        raise WeightsUnavailableError(
+            f"Could not fetch the ImageNet weights of {name}: {error}") from error
+
+
+def _preprocessing(name: str) -> tuple[int, Callable[[np.ndarray], np.ndarray]]:
+    """The input size and the preprocessing that the weights of backbone ``name`` expect."""
+    if name == "shapes_vgg":
+        from vidlab.pretrain import preprocess
+
+        return 64, preprocess
+    if name == "shapes_inception":
+        from vidlab.pretrain import preprocess_inception
+
+        return 64, preprocess_inception
+    import keras
+
+    module = keras.applications.vgg16 if name == "vgg16_fc2" else keras.applications.mobilenet_v2
+    return 224, lambda x: module.preprocess_input(np.array(x, np.float32))
+
+
+def wrap(name: str, model, classifier=None, pretrained: bool = True) -> Backbone:
+    """A :class:`Backbone` around ``model``, a feature extractor cut from a pretrained network.
+
+    Parameters
+    ----------
+    name : str
+        One of ``QUICK_BACKBONES + FULL_BACKBONES``: the network ``model`` was cut from.
+        It decides the input size and the preprocessing, and names the weights in the key
+        of the feature cache by the sha256 of their file.
+    model : keras.Model
+        Maps preprocessed frames ``(B, size, size, 3)`` to features ``(B, D)``.
+    classifier : keras.Model, optional
+        The whole pretrained network, heads included (:func:`describe_frames` uses it).
+    pretrained : bool
+        False when the weights are random, so their features are cached apart.
+
+    Returns
+    -------
+    Backbone
+        With ``model`` as given and ``feature_dim`` its output's last dimension.
+    """
+    if name not in QUICK_BACKBONES + FULL_BACKBONES:
+        raise ValueError(f"Unknown backbone {name!r}; expected one of "
+                         f"{QUICK_BACKBONES + FULL_BACKBONES}.")
+    size, preprocess = _preprocessing(name)
+    if not pretrained:
+        weights_id = "random"
+    elif name in QUICK_BACKBONES:
+        weights_id = _quick_weights(name)[1]
+    else:
+        weights_id = file_sha256(imagenet_weights(name))[:16]
+    return Backbone(name, model, preprocess, size, model.output_shape[-1], classifier,
+                    f"{name}:{weights_id}")
+
+
 def _shapes_vgg(weights: bool) -> Backbone:
     import keras
 
-    from vidlab.pretrain import build_shapes_vgg, preprocess
+    from vidlab.pretrain import build_shapes_vgg
 
     classifier = build_shapes_vgg()
-    weights_id = "random"
     if weights:
-        path, weights_id = _quick_weights("shapes_vgg")
-        classifier.load_weights(path)
+        classifier.load_weights(weights_file("shapes_vgg"))
     model = keras.Model(classifier.input, classifier.get_layer("fc2").output, name="shapes_vgg_fc2")
-    return Backbone("shapes_vgg", model, preprocess, 64, model.output_shape[-1], classifier,
-                    f"shapes_vgg:{weights_id}")
+    return wrap("shapes_vgg", model, classifier, pretrained=weights)
 
 
 def _shapes_inception(weights: bool) -> Backbone:
     import keras
 
     from vidlab.models.inception2d import FEATURES
-    from vidlab.pretrain import build_shapes_inception, preprocess_inception
+    from vidlab.pretrain import build_shapes_inception
 
     classifier = build_shapes_inception()
-    weights_id = "random"
     if weights:
         try:
-            path, weights_id = _quick_weights("shapes_inception")
+            path = weights_file("shapes_inception")
         except WeightsUnavailableError as error:
             raise WeightsUnavailableError(
                 f"{error} This backbone's command is "
@@ -125,44 +210,24 @@ def _shapes_inception(weights: bool) -> Backbone:
         classifier.load_weights(path)
     model = keras.Model(classifier.input, classifier.get_layer(FEATURES).output,
                         name="shapes_inception_features")
-    return Backbone("shapes_inception", model, preprocess_inception, 64,
-                    model.output_shape[-1], classifier, f"shapes_inception:{weights_id}")
+    return wrap("shapes_inception", model, classifier, pretrained=weights)
 
 
-def _imagenet(name: str, weights: bool) -> Backbone:
+def _mobilenet_v2(weights: bool) -> Backbone:
     import keras
 
-    apps = keras.applications
-    weights_id = "random"
-    path = None
-    if weights:
-        try:
-            path = sources.fetch(sources.IMAGENET_WEIGHTS[name])
-        except DownloadError as error:
-            raise WeightsUnavailableError(
-                f"Could not fetch the ImageNet weights of {name}: {error}"
-            ) from error
-        weights_id = file_sha256(path)[:16]
+    path = imagenet_weights("mobilenet_v2") if weights else None
     try:
-        if name == "vgg16_fc2":
-            classifier = apps.VGG16(weights=path, include_top=True)
-            model = keras.Model(classifier.input, classifier.get_layer("fc2").output,
-                                name="vgg16_fc2")
-            preprocess = apps.vgg16.preprocess_input
-        else:
-            classifier = apps.MobileNetV2(weights=path, include_top=True)
-            pooled = keras.Model(classifier.input, classifier.layers[-2].output)
-            # A copy with its own weights: fine-tuning the features leaves the classifier be.
-            model = keras.models.clone_model(pooled)
-            model.set_weights(pooled.get_weights())
-            preprocess = apps.mobilenet_v2.preprocess_input
+        classifier = keras.applications.MobileNetV2(weights=path, include_top=True)
     except (ValueError, OSError) as error:  # a damaged or foreign weights file
         raise WeightsUnavailableError(
-            f"{path} is not a weights file of {name} ({error}). Delete it and run again to "
-            "download it anew."
-        ) from error
-    return Backbone(name, model, lambda x: preprocess(np.array(x, np.float32)), 224,
-                    model.output_shape[-1], classifier, f"{name}:{weights_id}")
+            f"{path} is not a weights file of mobilenet_v2 ({error}). Delete it and run again "
+            "to download it anew.") from error
+    pooled = keras.Model(classifier.input, classifier.layers[-2].output)
+    # A copy with its own weights: fine-tuning the features leaves the classifier be.
+    model = keras.models.clone_model(pooled)
+    model.set_weights(pooled.get_weights())
+    return wrap("mobilenet_v2", model, classifier, pretrained=weights)
 
 
 def get_backbone(name: str | None = None, profile: str | None = None,
@@ -170,18 +235,17 @@ def get_backbone(name: str | None = None, profile: str | None = None,
     """Return a pretrained backbone by ``name`` (default: the profile's default).
 
     ``weights=False`` builds the same architecture with random weights (offline
-    benchmarks of the full-profile models).
+    benchmarks of the full-profile models).  ``vgg16_fc2`` is not built here: notebook 01
+    cuts ``keras.applications.VGG16`` at ``fc2`` in its own cells and passes it to :func:`wrap`.
     """
     profile = config.profile() if profile is None else profile
     name = DEFAULT[profile] if name is None else name
-    if name == "shapes_inception":
-        return _shapes_inception(weights)
-    if name in QUICK_BACKBONES:
-        return _shapes_vgg(weights)
-    if name in FULL_BACKBONES:
-        return _imagenet(name, weights)
-    raise ValueError(f"Unknown backbone {name!r}; expected one of "
-                     f"{QUICK_BACKBONES + FULL_BACKBONES}.")
+    builders = {"shapes_vgg": _shapes_vgg, "shapes_inception": _shapes_inception,
+                "mobilenet_v2": _mobilenet_v2}
+    if name not in builders:
+        raise ValueError(f"Unknown backbone {name!r}; get_backbone builds {tuple(builders)} "
+                         "(notebook 01 builds vgg16_fc2 itself, then calls backbones.wrap).")
+    return builders[name](weights)
 
 
 def describe_frames(backbone: Backbone, frames: np.ndarray) -> list[str]:

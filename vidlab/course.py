@@ -8,7 +8,8 @@
 
 C-level stderr (TensorFlow's absl/oneDNN start-up lines) is captured by the
 kernel when run this way but not under pytest; it is stripped from what is
-stored so that stored outputs and nbval see the same thing.
+stored so that stored outputs and nbval see the same thing.  Progress bars are
+stored as they ended (:func:`finish_progress_bars`), not as they began.
 """
 
 from __future__ import annotations
@@ -52,6 +53,36 @@ def strip_stderr(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     return nb
 
 
+def finish_progress_bars(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """Give every stored tqdm progress bar the text of its last state.
+
+    In a notebook a tqdm bar is a widget: an ``HBox`` of a label, a progress bar and the
+    counts.  Its ``text/plain``, which pages without widgets show (GitHub, the slides),
+    is what it read when it appeared, 0%; the widget state that the notebook's metadata
+    keeps holds its last one.  That state is written back into the text, in tqdm's own
+    layout: ``desc: 100%|██████████| 576/576 [00:01<00:00, 410.20it/s]``.
+    """
+    state = nb.metadata.get("widgets", {}).get(
+        "application/vnd.jupyter.widget-state+json", {}).get("state", {})
+
+    def model(reference: str) -> dict:
+        return state.get(reference.removeprefix("IPY_MODEL_"), {})
+
+    for cell in nb.cells:
+        for output in cell.get("outputs", []) if cell.cell_type == "code" else []:
+            view = output.get("data", {}).get("application/vnd.jupyter.widget-view+json")
+            box = model(view["model_id"]) if view else {}
+            children = [model(c) for c in box.get("state", {}).get("children", [])]
+            if [c.get("model_name") for c in children] != [
+                    "HTMLModel", "FloatProgressModel", "HTMLModel"]:
+                continue
+            label, bar, counts = (c["state"] for c in children)
+            done = round(10 * bar["value"] / bar["max"]) if bar.get("max") else 10
+            text = f"{label['value']}|{'█' * done}{' ' * (10 - done)}|{counts['value']}"
+            output["data"]["text/plain"] = html.unescape(text).replace("\u2007", " ")
+    return nb
+
+
 def execute(path: Path, timeout: int = 600) -> tuple[nbformat.NotebookNode, float]:
     """Run ``path`` top to bottom in a fresh kernel; return the notebook and seconds taken."""
     import nbformat
@@ -70,7 +101,7 @@ def execute(path: Path, timeout: int = 600) -> tuple[nbformat.NotebookNode, floa
         client.execute()
     finally:
         bar.close()
-    return strip_stderr(nb), time.perf_counter() - start
+    return finish_progress_bars(strip_stderr(nb)), time.perf_counter() - start
 
 
 def definitions(path: Path, *names: str, **namespace) -> dict:

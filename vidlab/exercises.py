@@ -91,24 +91,151 @@ def check_mean_std_pool(fn: Callable[[np.ndarray], np.ndarray]) -> None:
           hint="pool over axis=1 (time) and concatenate along axis=1, mean first.")
 
 
+#: Held-out accuracy an order-aware descriptor must reach on the sliding-sprite toy features.
+ORDER_AWARE_ACCURACY = 0.9
+
+
+def _sliding_sprites(num_clips: int, seed: int, num_frames: int = 8,
+                     grid: int = 5) -> tuple[np.ndarray, np.ndarray]:
+    """Toy frame features of a sprite sliding right, left, down or up (labels 0 to 3).
+
+    Labels 0/1 and 2/3 are reversal pairs: the sprite's centre is uniform in the middle of
+    a unit square and it travels 0.3 along its direction, so a clip played backwards is
+    exactly as likely a clip of the partner class.  Each of the ``grid ** 2`` features is
+    a unit tuned to one place (a Gaussian of width 0.15 around a point of a regular grid,
+    plus noise), as units of ``fc2`` are tuned to where the sprite is.
+
+    Returns
+    -------
+    features : (num_clips, num_frames, grid ** 2) float32
+    labels : (num_clips,) int
+    """
+    rng = np.random.default_rng([seed, 1])
+    labels = rng.integers(4, size=num_clips)
+    centres = rng.uniform(0.2, 0.8, size=(num_clips, 1, 2))
+    directions = np.array([[1.0, 0.0], [-1.0, 0.0], [0.0, 1.0], [0.0, -1.0]])[labels]
+    steps = np.linspace(-0.15, 0.15, num_frames)[None, :, None]
+    where = centres + steps * directions[:, None, :]  # (N, T, 2)
+    axis = np.linspace(0.0, 1.0, grid)
+    places = np.stack(np.meshgrid(axis, axis), axis=-1).reshape(-1, 2)  # (grid ** 2, 2)
+    distance2 = ((where[:, :, None, :] - places) ** 2).sum(axis=-1)
+    features = np.exp(-distance2 / (2 * 0.15**2)) + rng.normal(0.0, 0.05, distance2.shape)
+    return features.astype(np.float32), labels
+
+
 def check_order_aware_descriptor(fn: Callable[[np.ndarray], np.ndarray]) -> None:
-    """Notebook 01: ``fn(features)`` must give one vector per clip that changes under reversal."""
-    x = _toy_features(1)
+    """Notebook 01: ``fn(features)`` must tell a clip from its reversal, and tell directions.
+
+    ``fn`` maps ``(N, T, D)`` features to ``(N, k)`` descriptors.  On toy features of a
+    sprite sliding in four directions (:func:`_sliding_sprites`, two reversal pairs), the
+    descriptor must change when the clips are played backwards, and a logistic regression
+    on it, fitted on 400 clips, must get at least :data:`ORDER_AWARE_ACCURACY` of 400
+    held-out clips right.  Changing under reversal alone is not enough: the first frame
+    alone changes too, and says nothing about where the sprite goes.
+    """
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    train, y_train = _sliding_sprites(400, seed=0)
+    test, y_test = _sliding_sprites(400, seed=1)
+
+    def attempt():
+        return fn(train), fn(train[:, ::-1]), fn(test)
 
     def verify(result: object) -> None:
-        result = np.asarray(result)
-        assert result.ndim == 2 and result.shape[0] == len(x), (
-            f"expected one descriptor vector per clip, shape ({len(x)}, k); got {result.shape}"
+        forwards, backwards, held_out = (np.asarray(r, dtype=float) for r in result)
+        assert forwards.ndim == 2 and forwards.shape[0] == len(train), (
+            f"expected one descriptor vector per clip, shape ({len(train)}, k); "
+            f"got {forwards.shape}"
         )
-        backwards = np.asarray(fn(x[:, ::-1]))
-        assert not np.allclose(result, backwards), (
+        assert np.isfinite(forwards).all() and np.isfinite(held_out).all(), (
+            "your descriptor contains NaN or infinite values"
+        )
+        assert not np.allclose(forwards, backwards), (
             "your descriptor gives the same vector for a clip played backwards, so it "
             "still cannot separate SlideLeft from SlideRight"
         )
+        classifier = make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000))
+        accuracy = classifier.fit(forwards, y_train).score(held_out, y_test)
+        assert accuracy >= ORDER_AWARE_ACCURACY, (
+            f"your descriptor changes under reversal, but a logistic regression on it gets "
+            f"only {accuracy:.3f} of held-out toy clips (a sprite sliding right, left, down "
+            f"or up) right, and the check wants {ORDER_AWARE_ACCURACY}: it must also say "
+            "which way things moved, not just differ when the clip is reversed"
+        )
 
-    check("an order-aware descriptor", lambda: fn(x), verify,
-          hint="compare the second half of the clip with the first, or average "
-               "features[:, 1:] - features[:, :-1].")
+    check("an order-aware descriptor", attempt, verify,
+          hint="compare where the clip ends with where it starts: the second half minus "
+               "the first, or the mean of features[:, 1:] - features[:, :-1].")
+
+
+#: The cuts :func:`check_pooled_extractor` asks for, and the features each one gives.
+POOLED_CUTS = {"block3_pool": 128, "block2_pool": 64}
+
+
+def check_pooled_extractor(fn: Callable) -> None:
+    """Notebook 01: ``fn(network, layer)`` must cut ``network`` at ``layer`` and average over space.
+
+    The result must be a ``keras.Model`` from ``network.input`` to the output of the layer
+    named ``layer``, averaged over height and width by a final ``GlobalAveragePooling2D``,
+    with the pretrained network's own weights.  The check cuts the pretrained ``shapes_vgg``
+    at each layer of :data:`POOLED_CUTS` and compares the layer types, the output shape,
+    the parameter count and the features of 16 still images the network never saw with
+    those of the reference cut.
+    """
+    import keras
+
+    from vidlab import backbones, pretrain
+
+    network = backbones.get_backbone("shapes_vgg", "quick").classifier
+    stills = pretrain.preprocess(pretrain.render_stills(16, seed=3)[0])
+
+    def attempt():
+        return {layer: fn(network, layer) for layer in POOLED_CUTS}
+
+    def verify(result: object) -> None:
+        for layer, size in POOLED_CUTS.items():
+            model, call = result[layer], f"pooled_extractor(network, {layer!r})"
+            assert isinstance(model, keras.Model), (
+                f"{call} should return a keras.Model, not a {type(model).__name__}"
+            )
+            assert tuple(model.input_shape) == tuple(network.input_shape), (
+                f"{call} should read the network's frames, {network.input_shape}; "
+                f"yours reads {model.input_shape}"
+            )
+            assert tuple(model.output_shape) == (None, size), (
+                f"{call} should give {size} values per frame, shape (None, {size}); yours "
+                f"gives {model.output_shape}"
+                + (": average over height and width" if len(model.output_shape) == 4 else "")
+            )
+            kinds = [type(part).__name__ for part in model.layers]
+            assert "Dense" not in kinds and "Flatten" not in kinds, (
+                f"{call} contains {', '.join(k for k in kinds if k in ('Flatten', 'Dense'))}: "
+                f"stop at {layer} itself, before the flatten and the dense layers"
+            )
+            assert kinds[-1] == "GlobalAveragePooling2D", (
+                f"{call} should end with a GlobalAveragePooling2D layer (the average over "
+                f"all positions); yours ends with {kinds[-1]}"
+            )
+            reference = keras.Model(network.input, keras.layers.GlobalAveragePooling2D()(
+                network.get_layer(layer).output))
+            assert model.count_params() == reference.count_params(), (
+                f"{call} has {model.count_params():,} parameters; the layers up to {layer} "
+                f"have {reference.count_params():,}"
+            )
+            expected = np.asarray(reference.predict_on_batch(stills))
+            got = np.asarray(model.predict_on_batch(stills))
+            assert np.allclose(got, expected, atol=1e-4 * (1 + np.abs(expected).max())), (
+                f"{call} has the right layers, but its features of 16 still images the "
+                f"network never saw differ from the pretrained network's (largest difference "
+                f"{np.abs(got - expected).max():.3g}): build on the network's own layers, "
+                f"network.get_layer({layer!r}).output, instead of new ones"
+            )
+
+    check("a pooled extractor", attempt, verify,
+          hint="layers.GlobalAveragePooling2D()(network.get_layer(layer).output) is the "
+               "output; keras.Model(network.input, that output) is the extractor.")
 
 
 def todo(what: str = "") -> NoReturn:

@@ -150,6 +150,56 @@ def video_grid(
     return VideoGrid(chosen)
 
 
+class CaptionedVideoGrid(VideoGrid):
+    """A :class:`VideoGrid` whose static picture captions every clip and shows it large.
+
+    The HTML (animated) view is the grid's own; the PNG, which pages that cannot animate
+    show (a PDF, a renderer without HTML), draws each clip as ``frames`` evenly spaced
+    frames at ``scale`` times their size, its caption above and the frame numbers below,
+    ``per_row`` clips side by side.
+    """
+
+    def __init__(self, videos: Sequence[Video], frames: int = 4, per_row: int = 2,
+                 scale: float = 2.0):
+        super().__init__(videos)
+        self.frames, self.per_row, self.scale = frames, per_row, scale
+
+    def _repr_png_(self) -> bytes:
+        from matplotlib.figure import Figure  # not pyplot: no second inline figure
+
+        per_row = min(self.per_row, len(self.videos))
+        rows = -(-len(self.videos) // per_row)
+        height, width = self.videos[0].frames.shape[1:3]
+        inches = self.scale * width / 80, self.scale * height / 80  # one frame at 80 dpi
+        fig = Figure(figsize=(per_row * self.frames * inches[0] * 1.05,
+                              rows * inches[1] * 1.3), dpi=80)
+        grid = fig.add_gridspec(rows, per_row * self.frames, left=0, right=1, bottom=0, top=1,
+                                wspace=0.05, hspace=0.3)
+        for k, video in enumerate(self.videos):
+            row, first = divmod(k, per_row)
+            shown = np.linspace(0, len(video.frames) - 1, self.frames).round().astype(int)
+            for j, t in enumerate(shown):
+                ax = fig.add_subplot(grid[row, first * self.frames + j])
+                ax.imshow(video.frames[t], interpolation="nearest")
+                ax.set_xticks([])
+                ax.set_yticks([])
+                ax.set_xlabel(f"frame {t}", fontsize=10)
+                if j == 0:
+                    ax.set_title(video.caption, loc="left", fontsize=12)
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png", bbox_inches="tight")
+        return buffer.getvalue()
+
+
+def captioned_grid(videos: VideoGrid | Sequence[Video], frames: int = 4,
+                   per_row: int = 2) -> CaptionedVideoGrid:
+    """The clips of ``videos`` (a :class:`VideoGrid`, e.g. from :func:`video_grid`, or a list
+    of :class:`Video`) in a grid whose static picture is captioned and large enough to read.
+    """
+    clips = videos.videos if isinstance(videos, VideoGrid) else list(videos)
+    return CaptionedVideoGrid(clips, frames=frames, per_row=per_row)
+
+
 def plot_history(history, metrics: Sequence[str] = ("loss", "accuracy"), title: str = ""):
     """Plot training curves (train and validation) from a Keras ``History`` or its dict.
 
