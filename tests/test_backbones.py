@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from vidlab import backbones, config, pretrain
+from vidlab.download import file_sha256
 
 
 def test_quick_backbone_loads_the_committed_pretrained_weights():
@@ -97,12 +98,19 @@ def test_wrap_gives_a_cut_network_the_package_backbone_it_equals():
     assert wrapped.classifier is network
 
 
-def test_wrap_preprocesses_as_the_imagenet_weights_expect_and_names_random_weights():
+def test_wrap_preprocesses_as_the_imagenet_weights_expect_and_names_them_by_content(
+        tmp_path, monkeypatch):
     import keras
 
+    weights = tmp_path / "vgg16.h5"
+    weights.write_bytes(b"the weights' bytes")
+    monkeypatch.setattr(backbones, "imagenet_weights", lambda name: weights)
     model = keras.Sequential([keras.Input((224, 224, 3)), keras.layers.GlobalAveragePooling2D()])
+
     vgg = backbones.wrap("vgg16_fc2", model)
-    assert (vgg.input_size, vgg.feature_dim, vgg.weights_id) == (224, 3, "vgg16_fc2:imagenet")
+
+    assert (vgg.input_size, vgg.feature_dim) == (224, 3)
+    assert vgg.weights_id == f"vgg16_fc2:{file_sha256(weights)[:16]}"
     white = vgg.preprocess(np.full((1, 2, 2, 3), 255, np.uint8))
     np.testing.assert_allclose(white[0, 0, 0], [255 - 103.939, 255 - 116.779, 255 - 123.68],
                                rtol=1e-5)  # BGR, ImageNet means subtracted

@@ -78,11 +78,15 @@ def test_the_recipe_cell_prints_the_layers_it_keeps(notebook_cells):
     assert printed.strip().endswith("64x64 RGB -> 256 features, 2,289,216 parameters")
 
 
-def test_the_full_profile_cuts_vgg16_at_fc2(monkeypatch):
+def test_the_full_profile_cuts_vgg16_at_fc2(monkeypatch, tmp_path):
     """The same cell on the full profile: VGG16 (random weights here, offline), cut at fc2,
     4,096 features of 224x224 frames, preprocessed as its ImageNet weights expect."""
     vgg16 = keras.applications.VGG16
-    monkeypatch.setattr(keras.applications, "VGG16", lambda weights: vgg16(weights=None))
+    weights = tmp_path / "vgg16.h5"
+    weights.write_bytes(b"stands in for the ImageNet file; the network keeps random weights")
+    monkeypatch.setattr(backbones, "imagenet_weights", lambda name: weights)
+    monkeypatch.setattr(keras.applications, "VGG16",
+                        lambda weights: vgg16(weights=None))
     namespace = {"keras": keras, "layers": keras.layers, "backbones": backbones,
                  "PROFILE": "full"}
     with contextlib.redirect_stdout(io.StringIO()) as printed:
