@@ -7,11 +7,13 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 NOTEBOOKS := $(sort $(wildcard notebooks/[0-9]*.ipynb))
 
-.PHONY: run test test-slow lint unit notebooks outputs lab bench slides clean help
+.PHONY: run test test-slow lint unit notebooks browser outputs lab bench slides clean help
 
 help:
 	@echo "make run      execute every notebook (quick profile) and render the course to build/"
-	@echo "make test     everything CI checks: ruff, unit tests, notebooks against stored outputs"
+	@echo "make test     everything CI checks: ruff, unit tests, notebooks against stored outputs,"
+	@echo "              widgets, rendered course and slides in a real browser (needs chromium)"
+	@echo "make browser  only the browser tests (JupyterLab and headless Chromium)"
 	@echo "make test-slow  retrain the quick backbone and check it reaches its documented accuracy"
 	@echo "make outputs  re-execute the notebooks in place to refresh their stored outputs"
 	@echo "make lab      open Jupyter Lab"
@@ -27,13 +29,13 @@ $(STAMP): pyproject.toml constraints.txt
 run: $(STAMP)
 	VIDLAB_PROFILE=quick $(BIN)/python -m vidlab.course build
 
-test: lint unit notebooks
+test: lint unit notebooks browser
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
 unit: $(STAMP)
-	$(BIN)/python -m pytest -m "not slow" tests
+	$(BIN)/python -m pytest -m "not slow and not browser" tests
 
 # Retrains the quick backbone from its documented recipe (about 5 minutes on 2 cores).
 test-slow: $(STAMP)
@@ -51,6 +53,12 @@ else
 	VIDLAB_PROFILE=quick VIDLAB_CACHE=$(FRESH_CACHE) $(BIN)/python -m pytest --nbval \
 		--nbval-current-env --nbval-sanitize-with nbval_sanitize.cfg $(NOTEBOOKS)
 endif
+
+# The widgets in JupyterLab, the rendered course and the slides, in Debian's headless Chromium
+# (`apt-get install -y chromium`; .ci/run installs it). The notebooks run again in JupyterLab,
+# on the cache the nbval run above filled (notebook 01's features, the flows ...).
+browser: $(STAMP)
+	VIDLAB_CACHE=$(FRESH_CACHE) $(BIN)/python -m pytest -m browser tests
 
 outputs: $(STAMP)
 	rm -rf $(FRESH_CACHE)
