@@ -93,8 +93,10 @@ def chromium():
         try:
             browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_FLAGS)
         except Error as error:
+            log = error.message.split("Call log:")[0].splitlines()
+            said = [line.split("[err] ", 1)[1] for line in log if "[err] " in line]
             pytest.fail(
-                f"{executable} did not start ({error.message.splitlines()[0]}). The browser "
+                f"{executable} did not start: {' / '.join(said[-5:]) or log[0]}. The browser "
                 f"tests need Debian's `{CHROMIUM_PACKAGE}` package and the libraries it depends "
                 f"on: `apt-get install -y {CHROMIUM_PACKAGE}`.",
                 pytrace=False,
@@ -141,6 +143,17 @@ def new_offline_context(browser, **options):
     context.on("response", on_response)
     context.problems = problems
     return context
+
+
+def wait_until(page, condition: str, what: str, timeout: float = 30) -> None:
+    """Wait until the JavaScript expression ``condition`` holds in ``page``; after ``timeout``
+    seconds fail, saying ``what`` did not happen and what the browser reported meanwhile."""
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(f"() => Boolean({condition})"):
+        if time.monotonic() > deadline:
+            pytest.fail(f"{what} did not happen within {timeout:.0f} s on {page.url}; the "
+                        f"browser reported {page.context.problems}", pytrace=False)
+        time.sleep(0.2)
 
 
 @pytest.fixture

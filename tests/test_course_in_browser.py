@@ -15,7 +15,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from browser import Problems
+from browser import Problems, wait_until
 
 from vidlab import course, slides
 
@@ -38,6 +38,7 @@ def site() -> Path:
 
 def typeset(page) -> None:
     """Wait until MathJax has typeset the page (it loads its parts from files as it goes)."""
+    wait_until(page, "window.MathJax && MathJax.isReady", "MathJax's start")
     page.evaluate("() => new Promise(done => MathJax.Hub.Queue(done))")
 
 
@@ -88,7 +89,7 @@ def test_every_deck_opens_offline_advances_and_opens_its_speaker_view(site, offl
     for k, notebook in enumerate(NOTEBOOKS):
         page.goto(index)
         page.locator("a").nth(k).click()
-        page.wait_for_function("window.Reveal && Reveal.isReady()")
+        wait_until(page, "window.Reveal && Reveal.isReady()", "reveal.js's start")
         typeset(page)
         assert broken_images(page) == []
         slides_seen = [page.evaluate("Reveal.getIndices()")]
