@@ -213,12 +213,10 @@ def save_screenshot(image: Image.Image, name: str) -> Path:
 
 @dataclass
 class JupyterLab:
-    """A running JupyterLab: where it listens and the folder of notebooks it serves."""
+    """A running JupyterLab: where it listens, and the token it asks for."""
 
     url: str
     token: str
-    root: Path
-    log: Path
 
     def workspace_url(self, notebook: str) -> str:
         """The URL that opens ``notebook`` alone, in a fresh workspace of its own."""
@@ -275,7 +273,7 @@ def jupyter_lab(tmp_path_factory) -> Iterator[JupyterLab]:
     ]
     with log.open("w") as output:
         server = subprocess.Popen(command, env=env, stdout=output, stderr=subprocess.STDOUT)
-    lab = JupyterLab(f"http://127.0.0.1:{port}", token, root, log)
+    lab = JupyterLab(f"http://127.0.0.1:{port}", token)
     try:
         deadline = time.monotonic() + 120
         while True:
