@@ -7,12 +7,14 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 NOTEBOOKS := $(sort $(wildcard notebooks/[0-9]*.ipynb))
 
-.PHONY: run test test-slow lint unit notebooks rehearsal outputs lab bench slides clean help
+.PHONY: run test test-slow lint unit notebooks rehearsal browser outputs lab bench slides clean help
 
 help:
 	@echo "make run      execute every notebook (quick profile) and render the course to build/"
 	@echo "make test     everything CI checks: ruff, unit tests, notebooks against stored outputs,"
-	@echo "              and the full profile rehearsed from a local mirror (make rehearsal)"
+	@echo "              the full profile rehearsed from a local mirror (make rehearsal),"
+	@echo "              widgets, rendered course and slides in a real browser (needs chromium)"
+	@echo "make browser  only the browser tests (JupyterLab and headless Chromium)"
 	@echo "make test-slow  retrain the quick backbone and check it reaches its documented accuracy"
 	@echo "make outputs  re-execute the notebooks in place to refresh their stored outputs"
 	@echo "make lab      open Jupyter Lab"
@@ -28,13 +30,13 @@ $(STAMP): pyproject.toml constraints.txt
 run: $(STAMP)
 	VIDLAB_PROFILE=quick $(BIN)/python -m vidlab.course build
 
-test: lint unit notebooks rehearsal
+test: lint unit notebooks rehearsal browser
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
 unit: $(STAMP)
-	$(BIN)/python -m pytest -m "not slow and not rehearsal" tests
+	$(BIN)/python -m pytest -m "not slow and not rehearsal and not browser" tests
 
 # Every notebook's full-profile branches, from a generated stand-in of every external file
 # served on 127.0.0.1 (VIDLAB_PROFILE=full VIDLAB_SCALE=smoke VIDLAB_MIRROR=...): about 6 to
@@ -66,6 +68,12 @@ else
 	rm -rf $(FRESH_CACHE)
 	TF_ENABLE_ONEDNN_OPTS=0 VIDLAB_PROFILE=quick VIDLAB_CACHE=$(FRESH_CACHE) $(NBVAL) $(NOTEBOOKS)
 endif
+
+# The widgets in JupyterLab, the rendered course and the slides, in Debian's headless Chromium
+# (`apt-get install -y chromium`; .ci/run installs it). The notebooks run again in JupyterLab,
+# on the cache the nbval run above filled (notebook 01's features, the flows ...).
+browser: $(STAMP)
+	VIDLAB_CACHE=$(FRESH_CACHE) $(BIN)/python -m pytest -m browser tests
 
 outputs: $(STAMP)
 	rm -rf $(FRESH_CACHE)

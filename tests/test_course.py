@@ -1,5 +1,7 @@
 """Specification of vidlab.course: `make run` executes the notebooks in order and renders them."""
 
+import re
+
 import nbformat
 import pytest
 
@@ -99,3 +101,32 @@ def test_definitions_runs_only_the_cells_that_define_the_names(tmp_path):
     assert isinstance(found["made"], found["Box"])
     with pytest.raises(LookupError, match="triple"):
         course.definitions(path, "triple")
+
+
+def test_render_shows_the_stored_outputs_without_running_anything(folder, tmp_path):
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_markdown_cell("# Stored\n\nIt teaches storing. More."),
+        nbformat.v4.new_code_cell("raise RuntimeError('never run')", outputs=[
+            nbformat.v4.new_output("stream", name="stdout", text="printed when it was run\n")]),
+    ]
+    nbformat.write(nb, folder / "01_stored.ipynb")
+
+    course.render(tmp_path / "site", folder)
+
+    assert "printed when it was run" in (tmp_path / "site" / "01_stored.html").read_text()
+    assert "01_stored.html" in (tmp_path / "site" / "index.html").read_text()
+    assert (tmp_path / "site" / "mathjax" / "MathJax.js").is_file()  # the pages open offline
+
+
+def test_a_page_loads_nothing_from_the_web(folder, tmp_path):
+    badge = ("[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]"
+             "(https://colab.research.google.com/github/o/r/blob/main/01_first.ipynb)")
+    nb = nbformat.v4.new_notebook(metadata={"widgets": {"state": {}}})
+    nb.cells = [nbformat.v4.new_markdown_cell(f"# First\n\n{badge}\n\nIt teaches $x^2$.")]
+
+    course.render_html(nb, tmp_path / "page.html")
+
+    page = (tmp_path / "page.html").read_text()
+    assert re.findall(r'<(?:script|link|img)[^>]*(?:src|href)="https?://', page) == []
+    assert 'src="mathjax/MathJax.js' in page

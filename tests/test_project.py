@@ -177,9 +177,9 @@ def make_targets() -> set[str]:
     return set(re.findall(r"^([A-Za-z][\w-]*)\s*:(?!=)", text, flags=re.MULTILINE))
 
 
-@pytest.mark.parametrize("target", ["run", "test", "outputs", "lab", "bench"])
+@pytest.mark.parametrize("target", ["run", "test", "outputs", "lab", "bench", "browser"])
 def test_the_makefile_has_the_documented_targets(target):
-    """`make run`, `make test`, `make outputs`, `make lab` and `make bench` exist."""
+    """`make run`, `make test`, `make outputs`, `make lab`, `make bench`, `make browser` exist."""
     assert target in make_targets()
 
 
@@ -189,6 +189,31 @@ def test_make_test_runs_lint_unit_tests_and_notebooks():
     prerequisites = set(line[1].split())
     assert {"lint", "unit", "notebooks"} <= prerequisites
     assert {"lint", "unit", "notebooks"} <= make_targets()
+
+
+def make_recipe(target: str) -> str:
+    """The command lines of ``target`` in the Makefile."""
+    text = (ROOT / "Makefile").read_text()
+    match = re.search(rf"^{target}\s*:[^\n]*\n((?:\t[^\n]*\n)+)", text, flags=re.MULTILINE)
+    assert match, f"no recipe for {target}"
+    return match[1]
+
+
+def test_make_test_runs_the_browser_tests_and_make_unit_leaves_them_out():
+    """The browser tests (marker ``browser``) run in `make test`, once, through `make browser`."""
+    line = re.search(r"^test\s*:(.*)$", (ROOT / "Makefile").read_text(), flags=re.MULTILINE)
+    assert "browser" in line[1].split()
+    assert '-m browser' in make_recipe("browser")
+    assert "not browser" in make_recipe("unit")
+
+
+def test_ci_installs_the_browser_package_the_readme_names():
+    """The README tells users to `apt-get install -y chromium`; .ci/run does the same."""
+    readme = (ROOT / "README.md").read_text()
+    ci = (ROOT / ".ci" / "run").read_text()
+    package = re.search(r"apt-get install -y (\S+)", readme)[1]
+    assert package == "chromium"
+    assert re.search(rf"apt-get install -y( -\w+)* {package}$", ci, flags=re.MULTILINE)
 
 
 def test_ci_runs_make_test():

@@ -1,10 +1,16 @@
-"""Execute the course's notebooks and render them: ``python -m vidlab.course build|outputs``.
+"""Execute the course's notebooks and render them: ``python -m vidlab.course build|render|outputs``.
 
 * ``build`` (``make run``): runs every notebook in ``notebooks/`` in a fresh
   kernel, in order, and writes ``build/`` -- each executed notebook and its HTML
   rendering, plus ``index.html`` linking them with their execution times.
+* ``render``: the same pages from the notebooks' stored outputs, in seconds; nothing is
+  executed (the run-time column is left empty).
 * ``outputs`` (``make outputs``): re-executes every notebook *in place*, so the
   stored outputs nbval checks always come from one fresh, complete run.
+
+The pages open without a network: MathJax is copied beside them (``mathjax/``), and
+nothing is loaded from the web (no RequireJS, no widget manager: a widget needs a running
+kernel anyway, so the pages leave widgets out, and no Open-In-Colab badge).
 
 C-level stderr (TensorFlow's absl/oneDNN start-up lines) is captured by the
 kernel when run this way but not under pytest; it is stripped from what is
@@ -15,6 +21,7 @@ stored as they ended (:func:`finish_progress_bars`), not as they began.
 from __future__ import annotations
 
 import argparse
+import copy
 import html
 import re
 import sys
@@ -155,18 +162,43 @@ def title_and_summary(nb: nbformat.NotebookNode) -> tuple[str, str]:
 
 
 def render_html(nb: nbformat.NotebookNode, dest: Path) -> None:
-    """Write ``nb`` as a standalone HTML page."""
+    """Write ``nb`` as a standalone HTML page that opens offline (MathJax from ``mathjax/``
+    beside it, see :func:`copy_assets`; no widgets, no Colab badge)."""
     from nbconvert import HTMLExporter
 
-    body, _ = HTMLExporter().from_notebook_node(nb)
+    from vidlab import slides
+
+    template = (
+        "{%- extends 'index.html.j2' -%}\n"
+        "{%- block html_head_js -%}" + slides.MATHJAX_SETUP + "{%- endblock html_head_js -%}\n"
+        "{% block jupyter_widgets %}{% endblock jupyter_widgets %}\n"
+    )
+    page = copy.deepcopy(nb)
+    page.metadata.pop("widgets", None)
+    for cell in page.cells:
+        if slides.heading_level(cell) == 1:
+            cell.source = slides.without_colab_badge(cell.source)
+        if cell.cell_type == "code":
+            cell.outputs = [o for o in cell.outputs if not slides.is_widget_only(o)]
+    exporter = HTMLExporter(raw_template=template, mathjax_url=slides.MATHJAX_URL)
+    body, _ = exporter.from_notebook_node(page)
     dest.write_text(body, encoding="utf-8")
 
 
-def write_index(rows: list[tuple[str, str, str, float]], table: str, dest: Path) -> None:
-    """Write ``index.html``: one line per notebook, linked, with its run time, and the results."""
+def copy_assets(out: Path) -> None:
+    """Copy MathJax beside the pages (from the dev extra's jupyter-server-mathjax)."""
+    from vidlab import slides
+
+    slides.copy_mathjax(out)
+
+
+def write_index(rows: list[tuple[str, str, str, float | None]], table: str, dest: Path) -> None:
+    """Write ``index.html``: one line per notebook, linked, with its run time (if it was run
+    here), and the results."""
     items = "\n".join(
         f'<tr><td><a href="{html.escape(link)}">{html.escape(title)}</a></td>'
-        f"<td>{html.escape(summary)}</td><td>{seconds:.0f} s</td></tr>"
+        f"<td>{html.escape(summary)}</td>"
+        f"<td>{'' if seconds is None else f'{seconds:.0f} s'}</td></tr>"
         for link, title, summary, seconds in rows
     )
     dest.write_text(
@@ -192,6 +224,7 @@ def build(out: Path, folder: Path = NOTEBOOKS) -> int:
     import nbformat
 
     out.mkdir(parents=True, exist_ok=True)
+    copy_assets(out)
     rows, failed = [], []
     start = time.perf_counter()
     with ThreadPoolExecutor(max_workers=1) as renderer:
@@ -220,6 +253,21 @@ def build(out: Path, folder: Path = NOTEBOOKS) -> int:
     return 1 if failed else 0
 
 
+def render(out: Path, folder: Path = NOTEBOOKS) -> None:
+    """Render every notebook of ``folder`` into ``out`` from its stored outputs, as
+    :func:`build` renders what it ran (nothing is executed), with the assets and the index."""
+    import nbformat
+
+    out.mkdir(parents=True, exist_ok=True)
+    copy_assets(out)
+    rows = []
+    for path in course_notebooks(folder):
+        nb = nbformat.read(path, as_version=4)
+        render_html(nb, out / f"{path.stem}.html")
+        rows.append((f"{path.stem}.html", *title_and_summary(nb), None))
+    write_index(rows, results.table(results.load("motion")), out / "index.html")
+
+
 def refresh_outputs() -> int:
     """Re-execute every notebook in place (fresh kernel each) to refresh stored outputs."""
     import nbformat
@@ -233,9 +281,13 @@ def refresh_outputs() -> int:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("command", choices=["build", "outputs"])
+    parser.add_argument("command", choices=["build", "render", "outputs"])
     parser.add_argument("--out", type=Path, default=ROOT / "build")
     args = parser.parse_args(argv)
+    if args.command == "render":
+        render(args.out)
+        print(f"Open {args.out / 'index.html'}")
+        return 0
     return build(args.out) if args.command == "build" else refresh_outputs()
 
 

@@ -59,6 +59,23 @@ PICTURE_LINES = 22
 #: Where the copied assets go, relative to the slides.
 REVEAL_DIR, MATHJAX_DIR = "reveal.js", "mathjax"
 MATHJAX_CONFIG = "TeX-AMS-MML_HTMLorMML-full,Safe"
+#: How a page beside the ``mathjax/`` folder loads it.
+MATHJAX_URL = f"{MATHJAX_DIR}/MathJax.js?config={MATHJAX_CONFIG}"
+#: MathJax 2 as shipped by jupyter-server-mathjax has the STIX web fonts only, and a page that
+#: loads it must ask for no other font file:
+#:
+#: * MathJax declares a font at ``about:blank`` to see when web fonts have loaded; Chromium
+#:   refuses that request on a page opened from a file and logs an error, so that font is
+#:   looked up locally instead (no request; it is missing either way, as MathJax expects);
+#: * the hidden MathML that MathJax adds for screen readers would load MathJax's TeX fonts for
+#:   some letters (``\mathcal``), which are not shipped; hidden, it needs no font of its own.
+MATHJAX_SETUP = """<script>
+window.MathJax = {"HTML-CSS": {availableFonts: ["STIX-Web"], preferredFont: "STIX-Web",
+                               webFont: "STIX-Web", imageFont: null,
+                               styles: {"@font-face": {"font-family": "MathJax_Blank",
+                                                       src: "local('MathJax_Blank')"}}}};
+</script>
+<style>.MJX_Assistive_MathML * { font-family: inherit !important; }</style>"""
 
 _WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 _HEADING = re.compile(r"^(#{1,6}) \S")
@@ -284,11 +301,7 @@ def slide_metadata(nb):
 TEMPLATE = """{%- extends 'index.html.j2' -%}
 
 {%- block html_head_js -%}
-<script>
-// MathJax 2 as shipped by jupyter-server-mathjax has the STIX web fonts only.
-window.MathJax = {"HTML-CSS": {availableFonts: ["STIX-Web"], preferredFont: "STIX-Web",
-                               webFont: "STIX-Web", imageFont: null}};
-</script>
+""" + MATHJAX_SETUP + """
 {%- endblock html_head_js -%}
 
 {% block jupyter_widgets %}{% endblock jupyter_widgets %}
@@ -346,7 +359,7 @@ def make_exporter():
         reveal_number="c/t",
         reveal_width=str(SLIDE_WIDTH),
         reveal_height=str(SLIDE_HEIGHT),
-        mathjax_url=f"{MATHJAX_DIR}/MathJax.js?config={MATHJAX_CONFIG}",
+        mathjax_url=MATHJAX_URL,
         exclude_input_prompt=True,
         exclude_output_prompt=True,
     )
@@ -414,7 +427,6 @@ def copy_assets(out_dir: Path, reveal: Path | None = None, mathjax: Path | None 
         :func:`mathjax_source`).
     """
     reveal = reveal_source() if reveal is None else reveal
-    mathjax = mathjax_source() if mathjax is None else mathjax
     for part in ("dist", "plugin/notes", "LICENSE"):
         source, dest = reveal / part, out_dir / REVEAL_DIR / part
         if source.is_dir():
@@ -422,6 +434,13 @@ def copy_assets(out_dir: Path, reveal: Path | None = None, mathjax: Path | None 
         elif source.is_file():
             dest.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(source, dest)
+    copy_mathjax(out_dir, mathjax)
+
+
+def copy_mathjax(out_dir: Path, mathjax: Path | None = None) -> None:
+    """Copy MathJax to ``out_dir/mathjax``, where pages that load :data:`MATHJAX_URL` find it
+    (default source: the installed package, :func:`mathjax_source`)."""
+    mathjax = mathjax_source() if mathjax is None else mathjax
     shutil.copytree(mathjax, out_dir / MATHJAX_DIR, dirs_exist_ok=True)
 
 
