@@ -13,8 +13,8 @@ import io
 from collections.abc import Sequence
 
 import matplotlib.pyplot as plt
-from matplotlib.ticker import MaxNLocator
 import numpy as np
+from matplotlib.ticker import MaxNLocator
 from PIL import Image
 
 #: Colour-blind-safe palette (Okabe & Ito) shared by every figure of the course.
