@@ -17,6 +17,7 @@ import argparse
 import html
 import sys
 import time
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -39,6 +40,53 @@ NOTEBOOKS = ROOT / "notebooks"
 def course_notebooks(folder: Path = NOTEBOOKS) -> list[Path]:
     """The numbered notebooks of the course, in order."""
     return sorted(p for p in folder.glob("[0-9]*.ipynb"))
+
+
+def notebook_functions(path: Path, names: Sequence[str], namespace: dict) -> dict:
+    """Define, in ``namespace``, the functions ``names`` exactly as a notebook's cells write them.
+
+    Tests and benchmarks build the models a notebook writes on the page from the
+    notebook itself, so that the package's plumbing is checked against the
+    lesson and never against a copy of it (d2l's pattern).  Only the ``def``
+    statements run, in notebook order; the rest of their cells does not.
+
+    Parameters
+    ----------
+    path
+        The ``.ipynb`` file.
+    names
+        Functions to define; each must be defined at the top level of a code cell.
+    namespace
+        The globals the functions read (``np``, ``keras``, the notebook's
+        parameters, ...); it receives the definitions.
+
+    Returns
+    -------
+    dict
+        ``namespace``, with the functions added.
+
+    Raises
+    ------
+    ValueError
+        If the notebook defines one of ``names`` nowhere.
+    """
+    import ast
+    import json
+
+    wanted, found = set(names), set()
+    for cell in json.loads(path.read_text(encoding="utf-8"))["cells"]:
+        source = "".join(cell["source"])
+        if cell["cell_type"] != "code" or not any(f"def {n}(" in source for n in wanted):
+            continue
+        for node in ast.parse(source).body:
+            if isinstance(node, ast.FunctionDef) and node.name in wanted:
+                exec(compile(ast.Module([node], []), f"{path.name}:{node.name}", "exec"),
+                     namespace)
+                found.add(node.name)
+    missing = sorted(wanted - found)
+    if missing:
+        raise ValueError(f"{path.name} defines no function named {', '.join(missing)}.")
+    return namespace
 
 
 def strip_stderr(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
