@@ -34,7 +34,7 @@ def cnn_lstm_end_to_end(backbone) -> keras.Model:
     """Notebook 03's end-to-end CNN + LSTM, built by the notebook's own cells.
 
     As in the notebook, the head is built in float32 before the image CNN, whose dtype follows
-    the global policy; its standardization statistics are those of random features here.
+    the global policy; its standardization statistics are zero means and unit variances here.
     """
     policy = keras.config.dtype_policy()
     keras.config.set_dtype_policy("float32")
@@ -43,7 +43,8 @@ def cnn_lstm_end_to_end(backbone) -> keras.Model:
             NOTEBOOK_03, "SubtractClipMean", "build_head", "build_end_to_end",
             keras=keras, np=np, config=config, train=train, SEED=0, NUM_CLASSES=NUM_CLASSES,
             NUM_FRAMES=FRAMES, FEATURE_DIM=backbone.feature_dim, UNITS=32, PROJECTION=64,
-            DROPOUT=0.2, x_fit=np.random.default_rng(0).random((4, FRAMES, backbone.feature_dim)))
+            DROPOUT=0.2, feature_mean=np.zeros(backbone.feature_dim, "float32"),
+            feature_variance=np.ones(backbone.feature_dim, "float32"))
         head = cells["build_head"](keras.layers.LSTM, cells["SubtractClipMean"])
     finally:
         keras.config.set_dtype_policy(policy)

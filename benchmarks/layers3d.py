@@ -1,19 +1,20 @@
-"""Training-step time of notebook 05's mini-I3D with vidlab's 2D-computed 3D layers or Keras's own.
+"""Training-step time of notebook 05's mini-I3D with Keras's 3D layers or vidlab's 2D-computed ones.
 
-Run: `python benchmarks/layers3d.py [--batch-size 8] [--repeats 10]`.
+Run: `python benchmarks/layers3d.py [--batch-size 8] [--repeats 10]`, and again with
+`TF_ENABLE_ONEDNN_OPTS=0` (the second pass of `make test`), where the difference is largest.
 
-It builds the quick profile's mini-I3D as notebook 05 does (16 frames of
-64x64, time stride 4 in the stem), whose convolutions and max pools are
-:class:`vidlab.models.layers3d.StackedConv3D` and
-:class:`~vidlab.models.layers3d.SeparableMaxPooling3D`, and a clone of it in
-which they are plain ``keras.layers.Conv3D`` and ``MaxPooling3D``, with the
-same weights.  It first checks that both predict the same on a random batch
-(the largest absolute difference of their softmax outputs), then times
-``train_on_batch`` on a random batch with integer labels: two warm-up steps
-each (tracing), then ``--repeats`` steps each, alternating between the two
-models so that other work on the machine slows both alike.  It prints the
-median and fastest step in milliseconds per clip and the speed-up, and exits
-with 1 if the predictions differ by more than 1e-4.
+It builds the mini-I3D exactly as notebook 05's cells write it (``build_mini_i3d`` with the
+quick profile's 16 frames of 64x64 and time stride 4 in the stem, weights inflated from
+``shapes_inception``), whose convolutions and max pools are ``keras.layers.Conv3D`` and
+``MaxPooling3D``, and the copy :func:`vidlab.models.layers3d.with_2d_ops` makes of it, in
+which they are :class:`~vidlab.models.layers3d.StackedConv3D` and
+:class:`~vidlab.models.layers3d.SeparableMaxPooling3D`, with the same weights.  It first
+checks that both predict the same on a random batch (the largest absolute difference of
+their softmax outputs), then times ``train_on_batch`` on a random batch with integer labels:
+two warm-up steps each (tracing), then ``--repeats`` steps each, alternating between the two
+models so that other work on the machine slows both alike.  It prints the median and fastest
+step in milliseconds per clip and the speed-up, and exits with 1 if the predictions differ by
+more than 1e-4.
 """
 
 from __future__ import annotations
@@ -25,45 +26,26 @@ import keras
 import numpy as np
 from keras import layers
 
-from vidlab import backbones, config
-from vidlab.models import inception2d
-from vidlab.models.layers3d import SeparableMaxPooling3D, StackedConv3D
+from vidlab import backbones, config, course
+from vidlab.models.layers3d import SeparableMaxPooling3D, StackedConv3D, with_2d_ops
 
-NUM_FRAMES = 16
 NUM_CLASSES = 8
-STEM_TIME_STRIDE = 4  # notebook 05's quick profile
+#: The names notebook 05's model-building cells read, at their quick-profile values.
+NOTEBOOK_PARAMETERS = {"NUM_FRAMES": 16, "FRAME_SIZE": 64, "STEM_TIME_STRIDE": 4}
 TOLERANCE = 1e-4
-#: Each layer of vidlab.models.layers3d and the Keras layer it computes.
-KERAS_LAYERS = {StackedConv3D: layers.Conv3D, SeparableMaxPooling3D: layers.MaxPooling3D}
 
 
 def mini_i3d() -> keras.Model:
-    """Notebook 05's mini-I3D on the quick profile: inflated shapes_inception and a new head."""
+    """Notebook 05's mini-I3D, built by the notebook's own cells, weights inflated from 2D."""
     config.seed_everything(0)
-    backbone = backbones.get_backbone("shapes_inception", "quick")
-    features = inception2d.inflated_features(
-        backbone.classifier, NUM_FRAMES, "replicate", stem_time_stride=STEM_TIME_STRIDE
+    page = course.definitions(
+        course.NOTEBOOKS / "05_i3d.ipynb",
+        "inflate_kernel", "unit_3d", "inception_3d", "inflate_weights", "build_mini_i3d",
+        np=np, keras=keras, layers=layers, **NOTEBOOK_PARAMETERS,
     )
-    return inception2d.video_classifier(features, NUM_CLASSES)
-
-
-def with_keras_layers(model: keras.Model) -> keras.Model:
-    """A clone of ``model`` with Keras's Conv3D and MaxPooling3D in place of vidlab's, same weights.
-
-    The layers of :mod:`vidlab.models.layers3d` take their parent's config, so
-    each is rebuilt as its parent from its own config; every other layer is
-    cloned as is.  The layer order, and so the weight order, is unchanged.
-    """
-
-    def clone(layer: layers.Layer) -> layers.Layer:
-        return KERAS_LAYERS.get(type(layer), type(layer)).from_config(layer.get_config())
-
-    plain = keras.models.clone_model(model, clone_function=clone)
-    plain.set_weights(model.get_weights())
-    left = [layer.name for layer in plain.layers if type(layer) in KERAS_LAYERS]
-    if left:
-        raise RuntimeError(f"The Keras clone still holds vidlab layers: {left}")
-    return plain
+    model = page["build_mini_i3d"](NUM_CLASSES)
+    page["inflate_weights"](model, backbones.get_backbone("shapes_inception", "quick").classifier)
+    return model
 
 
 def count_layers(model: keras.Model, layer_type: type) -> int:
@@ -76,7 +58,8 @@ def time_training(
 ) -> dict[str, list[float]]:
     """Seconds of each of ``repeats`` training steps per model, the models taking turns."""
     rng = np.random.default_rng(0)
-    x = rng.uniform(-1, 1, (batch_size, NUM_FRAMES, 64, 64, 3)).astype(np.float32)
+    frames, size = NOTEBOOK_PARAMETERS["NUM_FRAMES"], NOTEBOOK_PARAMETERS["FRAME_SIZE"]
+    x = rng.uniform(-1, 1, (batch_size, frames, size, size, 3)).astype(np.float32)
     y = rng.integers(0, NUM_CLASSES, batch_size)
     for model in models.values():
         model.compile(
@@ -101,17 +84,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=10, help="timed steps per model")
     args = parser.parse_args(argv)
 
-    vidlab_model = mini_i3d()
-    keras_model = with_keras_layers(vidlab_model)
+    keras_model = mini_i3d()
+    vidlab_model = with_2d_ops(keras_model)
     print(f"Keras {keras.__version__}, backend {keras.backend.backend()}, "
-          f"mini-I3D on ({NUM_FRAMES}, 64, 64, 3) clips, batch {args.batch_size}, "
+          f"mini-I3D on {keras_model.input.shape[1:]} clips, batch {args.batch_size}, "
           f"{args.repeats} timed steps each")
     print(f"{count_layers(vidlab_model, StackedConv3D)} StackedConv3D and "
           f"{count_layers(vidlab_model, SeparableMaxPooling3D)} SeparableMaxPooling3D layers "
           f"against {count_layers(keras_model, layers.Conv3D)} Conv3D and "
           f"{count_layers(keras_model, layers.MaxPooling3D)} MaxPooling3D")
 
-    clips = np.random.default_rng(1).uniform(-1, 1, (args.batch_size, NUM_FRAMES, 64, 64, 3))
+    clips = np.random.default_rng(1).uniform(-1, 1, (args.batch_size, *keras_model.input.shape[1:]))
     clips = clips.astype(np.float32)
     difference = float(np.abs(vidlab_model.predict_on_batch(clips)
                               - keras_model.predict_on_batch(clips)).max())

@@ -21,6 +21,13 @@ def features(n=3, steps=T, seed=0):
     return np.random.default_rng(seed).normal(1.0, 2.0, (n, steps, D)).astype("float32")
 
 
+def statistics(x):
+    """The standardization statistics notebook 03 computes from its training part."""
+    flat = x.reshape(-1, x.shape[-1]).astype("float64")
+    return {"feature_mean": flat.mean(0).astype("float32"),
+            "feature_variance": np.maximum(flat.var(0), 1e-4).astype("float32")}
+
+
 @pytest.fixture(scope="module")
 def nb():
     """The notebook's definitions, with the globals its earlier cells would have set."""
@@ -28,7 +35,7 @@ def nb():
         NOTEBOOK, "SubtractClipMean", "TemporalDifference", "build_head", "running_predictions",
         "build_end_to_end", "unfreeze_last_layers",
         keras=keras, np=np, config=config, train=train, SEED=0, FEATURE_DIM=D, NUM_CLASSES=C,
-        NUM_FRAMES=T, UNITS=3, PROJECTION=5, DROPOUT=0.2, x_fit=features(seed=1))
+        NUM_FRAMES=T, UNITS=3, PROJECTION=5, DROPOUT=0.2, **statistics(features(seed=1)))
 
 
 def predict(model, x):

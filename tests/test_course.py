@@ -86,10 +86,11 @@ def test_nbval_compares_a_bar_as_it_began_with_the_bar_as_it_ended():
     assert sanitize(ended.replace("/576", "/575")) != sanitize(ended)
 
 
-def test_definitions_runs_only_the_cells_that_define_the_names(tmp_path):
+def test_definitions_defines_the_names_as_the_cells_write_them_and_runs_nothing_else(tmp_path):
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_code_cell("raise RuntimeError('never run')"),
-                nbformat.v4.new_code_cell("def double(x):\n    return FACTOR * x"),
+                nbformat.v4.new_code_cell("def double(x):\n    return FACTOR * x\n\n\n"
+                                          "print(double(UNDEFINED))"),
                 nbformat.v4.new_markdown_cell("def triple(x): prose, not code"),
                 nbformat.v4.new_code_cell("class Box:\n    pass\n\n\nmade = Box()")]
     path = tmp_path / "defs.ipynb"
@@ -98,7 +99,8 @@ def test_definitions_runs_only_the_cells_that_define_the_names(tmp_path):
     found = course.definitions(path, "double", "Box", FACTOR=2)
 
     assert found["double"](21) == 42
-    assert isinstance(found["made"], found["Box"])
+    assert isinstance(found["Box"](), found["Box"])
+    assert "made" not in found  # the rest of a defining cell does not run
     with pytest.raises(LookupError, match="triple"):
         course.definitions(path, "triple")
 

@@ -47,7 +47,8 @@ SCRIPT = textwrap.dedent('''
     cells = course.definitions(
         course.NOTEBOOKS / "03_cnn_rnn.ipynb", "SubtractClipMean", "build_head",
         keras=keras, np=np, config=config, train=train, SEED=0, FEATURE_DIM=1280,
-        NUM_CLASSES=10, NUM_FRAMES=16, UNITS=32, PROJECTION=64, DROPOUT=0.0, x_fit=x)
+        NUM_CLASSES=10, NUM_FRAMES=16, UNITS=32, PROJECTION=64, DROPOUT=0.0,
+        feature_mean=x.mean((0, 1)), feature_variance=x.var((0, 1)))
 
     def run(strategy):
         ran_on.clear()

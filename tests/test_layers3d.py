@@ -8,8 +8,12 @@ import pytest
 import tensorflow as tf
 from keras import layers
 
-from vidlab.models.inflate import inflate
-from vidlab.models.layers3d import SeparableMaxPooling3D, StackedConv3D, repeat_edge_frames
+from vidlab.models.layers3d import (
+    SeparableMaxPooling3D,
+    StackedConv3D,
+    repeat_edge_frames,
+    with_2d_ops,
+)
 
 FILTERS = 4
 HEIGHT, WIDTH, CHANNELS = 9, 10, 3
@@ -208,19 +212,24 @@ def test_a_model_with_both_layers_survives_save_and_load(tmp_path):
     np.testing.assert_array_equal(loaded(x), model(x))
 
 
-def test_inflate_builds_the_2d_versions_of_conv3d_and_max_pooling3d():
-    image = keras.Input((16, 16, CHANNELS))
-    x = layers.Conv2D(FILTERS, 3, padding="same", name="conv")(image)
-    x = layers.MaxPooling2D(2, name="pool")(x)
-    model_2d = keras.Model(image, layers.GlobalAveragePooling2D(name="gap")(x))
+def test_with_2d_ops_swaps_in_the_2d_versions_and_computes_the_same():
+    clip = keras.Input((5, HEIGHT, WIDTH, CHANNELS))
+    x = layers.Conv3D(FILTERS, 3, padding="same", activation="relu", name="conv")(clip)
+    x = layers.MaxPooling3D((3, 2, 2), strides=(2, 2, 2), padding="same", name="pool")(x)
+    x = layers.BatchNormalization(name="bn")(x)
+    model = keras.Model(clip, layers.GlobalAveragePooling3D(name="gap")(x))
+    model.get_layer("conv").bias.assign(np.linspace(-0.5, 0.5, FILTERS))
 
-    model_3d = inflate(model_2d, time_kernels=3, num_frames=4)
+    fast = with_2d_ops(model)
 
-    conv, pool = model_3d.get_layer("conv"), model_3d.get_layer("pool")
-    assert type(conv) is StackedConv3D and isinstance(conv, layers.Conv3D)
-    assert type(pool) is SeparableMaxPooling3D and isinstance(pool, layers.MaxPooling3D)
-    assert conv.kernel_size == (3, 3, 3)
-    assert pool.pool_size == (1, 2, 2)
+    assert type(fast.get_layer("conv")) is StackedConv3D
+    assert type(fast.get_layer("pool")) is SeparableMaxPooling3D
+    assert type(model.get_layer("conv")) is layers.Conv3D, "the original is left as it was"
+    named = [layer.name for layer in model.layers if not isinstance(layer, layers.InputLayer)]
+    assert [layer.name for layer in fast.layers[1:]] == named
+    assert fast.get_layer("conv").get_config() == model.get_layer("conv").get_config()
+    x = video(5)
+    np.testing.assert_allclose(fast(x), model(x), atol=1e-5)
 
 
 @pytest.mark.parametrize(("before", "after"), [(0, 0), (1, 0), (0, 2), (2, 1)])

@@ -21,8 +21,10 @@ stored as they ended (:func:`finish_progress_bars`), not as they began.
 from __future__ import annotations
 
 import argparse
+import ast
 import copy
 import html
+import json
 import re
 import sys
 import time
@@ -112,13 +114,13 @@ def execute(path: Path, timeout: int = 600) -> tuple[nbformat.NotebookNode, floa
 
 
 def definitions(path: Path, *names: str, **namespace) -> dict:
-    """Run the code cells of notebook ``path`` that define ``names``; return their namespace.
+    """Define ``names`` exactly as the code cells of notebook ``path`` write them.
 
-    A cell defines ``name`` when one of its lines starts with ``def name(`` or
-    ``class name(``. Those cells run once each, in the notebook's order, in a
-    namespace that starts as ``namespace``: what they read from earlier cells
-    (modules, parameters, data). Tests and benchmarks use it to check and run
-    the very code a notebook shows, rather than a copy of it.
+    Tests and benchmarks build the models a notebook writes on the page from the
+    notebook itself, so the package's plumbing is checked against the lesson and
+    never against a copy of it (d2l's pattern).  Only the top-level ``def`` and
+    ``class`` statements of those names run, in the notebook's order; the rest of
+    their cells (training, printing) does not.
 
     Parameters
     ----------
@@ -127,29 +129,34 @@ def definitions(path: Path, *names: str, **namespace) -> dict:
     *names : str
         The functions and classes wanted.
     **namespace
-        The globals the defining cells need.
+        The globals they read (``keras``, ``np``, the notebook's parameters, ...).
 
     Returns
     -------
     dict
-        ``namespace``, with everything those cells defined.
+        ``namespace``, with the definitions added.
+
+    Raises
+    ------
+    LookupError
+        If no code cell of the notebook defines one of ``names``.
     """
-    import json
-
-    cells = ["".join(cell["source"]) for cell in
-             json.loads(Path(path).read_text(encoding="utf-8"))["cells"]
-             if cell["cell_type"] == "code"]
-    wanted = set()
-    for name in names:
-        pattern = re.compile(rf"^(?:def|class) {re.escape(name)}\b", re.MULTILINE)
-        found = [i for i, source in enumerate(cells) if pattern.search(source)]
-        if not found:
-            raise LookupError(f"no code cell of {Path(path).name} defines {name}")
-        wanted.add(found[0])
-    for i in sorted(wanted):
-        exec(compile(cells[i], f"{Path(path).name}, code cell {i + 1}", "exec"), namespace)
+    wanted = set(names)
+    for cell in json.loads(Path(path).read_text(encoding="utf-8"))["cells"]:
+        if cell["cell_type"] != "code":
+            continue
+        source = "".join(cell["source"])
+        if not any(re.search(rf"^(?:def|class) {re.escape(name)}\b", source, re.MULTILINE)
+                   for name in wanted):
+            continue
+        for node in ast.parse(source).body:
+            if isinstance(node, ast.FunctionDef | ast.ClassDef) and node.name in wanted:
+                exec(compile(ast.Module([node], []), f"{Path(path).name}: {node.name}", "exec"),
+                     namespace)
+                wanted.discard(node.name)
+    if wanted:
+        raise LookupError(f"no code cell of {Path(path).name} defines {sorted(wanted)}")
     return namespace
-
 
 def title_and_summary(nb: nbformat.NotebookNode) -> tuple[str, str]:
     """The notebook's ``# title`` and the first sentence after it."""

@@ -888,44 +888,132 @@ def check_two_stream(fn: Callable) -> None:
 # --------------------------------------------------------------------------- notebook 05
 
 
-def check_inflate_kernel(fn: Callable) -> None:
-    """Check ``fn(kernel_2d, kt)``: a Conv2D kernel inflated to a Conv3D kernel, the I3D way.
+def _inflated_reference(conv_2d, kt: int):
+    """The I3D inflation of ``conv_2d``: a built ``Conv3D``, the 2D kernel repeated over kt / kt."""
+    import keras
 
-    Compared with :func:`vidlab.models.inflate.inflate_kernel`: ``kt`` copies of
-    the ``(kh, kw, in, out)`` kernel stacked on a new first (time) axis, each
-    divided by ``kt``, so that a video of one repeated image gives the 2D response.
+    conv_3d = keras.layers.Conv3D(
+        conv_2d.filters, (kt, *conv_2d.kernel_size), (1, *conv_2d.strides),
+        padding=conv_2d.padding, activation=conv_2d.activation, use_bias=conv_2d.use_bias,
+    )
+    conv_3d.build((None, None, None, None, conv_2d.kernel.shape[2]))
+    kernel, *bias = conv_2d.get_weights()
+    conv_3d.set_weights([np.repeat(kernel[np.newaxis], kt, axis=0) / kt, *bias])
+    return conv_3d
+
+
+def _held_out_convs() -> list:
+    """Conv2D layers with weights the student never sees: biases, strides, an activation."""
+    import keras
+
+    rng = np.random.default_rng(7)
+    layers_2d = [
+        keras.layers.Conv2D(6, 3, strides=2, padding="same", activation="relu"),
+        keras.layers.Conv2D(4, (5, 3), padding="valid", use_bias=True),
+    ]
+    for conv, channels in zip(layers_2d, (3, 2), strict=True):
+        conv.build((None, None, None, channels))
+        conv.set_weights([rng.normal(size=w.shape).astype(np.float32) for w in conv.weights])
+    return layers_2d
+
+
+def _boring_and_moving(channels: int, frames: int,
+                       seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A random image, that image repeated over ``frames`` (a boring video), a clip that moves."""
+    rng = np.random.default_rng(seed)
+    image = rng.uniform(-1, 1, (2, 16, 16, channels)).astype(np.float32)
+    moving = rng.uniform(-1, 1, (2, frames, 16, 16, channels)).astype(np.float32)
+    return image, np.repeat(image[:, np.newaxis], frames, axis=1), moving
+
+
+def _verify_inflated_conv(conv_3d: object, conv_2d, kt: int, label: str, seed: int) -> None:
+    """Raise AssertionError saying what is wrong with ``conv_3d`` as ``conv_2d`` inflated."""
+    import keras
+
+    assert isinstance(conv_3d, keras.layers.Conv3D), (
+        f"{label}: return a keras.layers.Conv3D layer; yours is a {type(conv_3d).__name__}"
+    )
+    frames = 8
+    image, boring, moving = _boring_and_moving(conv_2d.kernel.shape[2], frames, seed)
+    try:
+        response = np.asarray(conv_3d(boring))
+    except Exception as error:  # wrong input channels, an unbuilt kernel of the wrong shape...
+        raise AssertionError(
+            f"{label}: calling it on a video of shape {boring.shape} raised "
+            f"{type(error).__name__}: {error}"
+        ) from error
+    reference = _inflated_reference(conv_2d, kt)
+    kernel = tuple(reference.kernel.shape)
+    assert tuple(conv_3d.kernel.shape) == kernel, (
+        f"{label}: its kernel should have shape (kt, kh, kw, in, out) = {kernel}, time first; "
+        f"yours has {tuple(conv_3d.kernel.shape)}"
+    )
+    expected_params = reference.count_params()
+    assert conv_3d.count_params() == expected_params, (
+        f"{label}: it should hold {expected_params:,} weights (kt times the 2D kernel's"
+        f"{', plus its biases' if conv_2d.use_bias else ''}); yours holds "
+        f"{conv_3d.count_params():,}"
+    )
+    expected_shape = tuple(np.asarray(reference(boring)).shape)
+    assert response.shape == expected_shape, (
+        f"{label}: on a video of shape {boring.shape} its output should have shape "
+        f"{expected_shape}, yours has {response.shape}: keep the 2D layer's strides and padding "
+        "in space, and stride 1 in time"
+    )
+    inside = slice((kt - 1) // 2, frames - kt // 2) if conv_2d.padding == "same" else slice(None)
+    image_response = np.asarray(conv_2d(image))[:, np.newaxis]
+    gap = np.abs(response[:, inside] - image_response).max()
+    if gap > 1e-4 and kt > 1 and np.allclose(response[:, inside], kt * image_response, atol=1e-3):
+        raise AssertionError(
+            f"{label}: on a boring video it gives {kt} times the 2D response (divide by kt)")
+    assert gap <= 1e-4, (
+        f"{label}: on a boring video (one image repeated) the frames that see no padding should "
+        f"give the 2D layer's output on the image; yours differ by up to {gap:.3g}"
+    )
+    held_out = np.abs(np.asarray(conv_3d(moving)) - np.asarray(reference(moving))).max()
+    assert held_out <= 1e-4, (
+        f"{label}: it passes the boring video, but on a held-out clip that moves it differs from "
+        f"I3D's inflation by up to {held_out:.3g}: spread the 2D kernel evenly over the kt frames "
+        "(kt equal slices), do not put it all in one"
+    )
+
+
+def check_inflate_conv(fn: Callable, trained_conv) -> None:
+    """Check ``fn(conv_2d, kt)``: a trained Conv2D layer inflated into a Conv3D layer, the I3D way.
+
+    ``fn`` is called on ``trained_conv`` (a Conv2D of the pretrained image
+    network, kt = 3) and on two held-out Conv2D layers (one strided with biases
+    and a ReLU, one VALID with a 5 x 3 kernel; kt = 5 and 2).  Each answer must
+    be a ``keras.layers.Conv3D`` with the kernel shape ``(kt, kh, kw, in, out)``
+    and the parameter count of the inflation; on a boring video (one image
+    repeated) its output must equal the 2D layer's on the image wherever the
+    filter sees no padding; and on a held-out clip that moves it must give the
+    numbers of the reference inflation (the 2D kernel repeated ``kt`` times
+    and divided by ``kt``, biases kept).
+
+    Parameters
+    ----------
+    fn : callable
+        The student's ``inflate_conv(conv_2d, kt)``.
+    trained_conv : keras.layers.Conv2D
+        A built Conv2D layer with trained weights.
     """
-    from vidlab.models.inflate import inflate_kernel
-
-    rng = np.random.default_rng(5)
-    cases = [(rng.normal(size=(3, 3, 2, 4)).astype(np.float32), 3),
-             (rng.normal(size=(5, 5, 3, 2)).astype(np.float32), 5),
-             (rng.normal(size=(1, 1, 4, 3)).astype(np.float32), 1),
-             (rng.normal(size=(3, 3, 1, 2)).astype(np.float32), 2)]
+    cases = [(trained_conv, 3, f"{trained_conv.name} (kt=3)")]
+    cases += [(conv, kt, f"a held-out Conv2D {tuple(conv.kernel.shape)} (kt={kt})")
+              for conv, kt in zip(_held_out_convs(), (5, 2), strict=True)]
 
     def attempt():
-        return [fn(kernel, kt) for kernel, kt in cases]
+        return [fn(conv, kt) for conv, kt, _ in cases]
 
     def verify(results):
-        for (kernel, kt), result in zip(cases, results, strict=True):
-            result = np.asarray(result)
-            label = f"the inflation of a {kernel.shape} kernel to kt={kt}"
-            expected = inflate_kernel(kernel, kt)
-            assert result.shape == expected.shape, (
-                f"{label} should have shape {expected.shape} (time first), yours has "
-                f"{result.shape}"
-            )
-            assert np.allclose(result.sum(axis=0), kernel, atol=1e-5), (
-                f"{label}: its {kt} time slices should add up to the 2D kernel (a video of one "
-                "repeated image must give the image's response); yours add up to "
-                f"{np.abs(result.sum(axis=0)).mean() / np.abs(kernel).mean():.2f} times it"
-            )
-            expect_array(result, expected, label)
+        for seed, ((conv, kt, label), result) in enumerate(zip(cases, results, strict=True)):
+            _verify_inflated_conv(result, conv, kt, label, seed)
 
     check(
-        "inflating a Conv2D kernel by hand", attempt, verify,
-        hint="np.repeat(kernel_2d[np.newaxis], kt, axis=0) stacks kt copies on a new time "
-        "axis; then divide by kt.",
+        "inflating a trained Conv2D layer", attempt, verify,
+        hint="keras.layers.Conv3D(filters, (kt, *kernel_size), strides=(1, *strides), "
+        "padding, activation and use_bias as the 2D layer's), then build it and "
+        "set_weights([inflate_kernel(kernel, kt), *biases]).",
     )
 
 

@@ -1,12 +1,13 @@
-"""A width-reduced 2D Inception-V1 for small still images, built to be inflated into a mini-I3D.
+"""A width-reduced 2D Inception-V1 for small still images: the quick profile's "ImageNet" model.
 
 I3D (:mod:`vidlab.models.i3d`) is Inception-V1 with every 2D filter made 3D,
-and its weights start as an ImageNet Inception-V1's, inflated
-(:mod:`vidlab.models.inflate`).  The quick profile has no ImageNet, so this
-module builds the same kind of network at teaching scale, for 64 x 64 still
-images: the I3D endpoints up to ``Mixed_4c``, each channel count multiplied by
-``width`` (0.25 by default), and a global average pool with two heads.
-:mod:`vidlab.pretrain` trains it on MotionShapes still images.
+and its weights start as an ImageNet Inception-V1's, inflated.  The quick
+profile has no ImageNet, so this module builds the same kind of network at
+teaching scale, for 64 x 64 still images: the I3D endpoints up to ``Mixed_4c``,
+each channel count multiplied by ``width`` (0.25 by default), and a global
+average pool with two heads.  :mod:`vidlab.pretrain` trains it on MotionShapes
+still images; notebook 05 writes its 3D counterpart in Keras on the page and
+gives it these weights, inflated, layer by layer by name.
 
 Architecture
 ------------
@@ -37,8 +38,7 @@ layers ``<scope>.conv``, ``<scope>.bn`` and the ReLU ``<scope>``, and every
 endpoint is the layer named after it.
 
 No Flatten anywhere, only layer types :func:`vidlab.models.inflate.inflate`
-converts; :func:`i3d_choices` gives it I3D's temporal kernels and strides.
-Inputs are RGB scaled to [-1, 1], as I3D reads them
+converts.  Inputs are RGB scaled to [-1, 1], as I3D reads them
 (:func:`vidlab.models.i3d.preprocess_rgb`).
 """
 
@@ -185,115 +185,3 @@ def InceptionV1Mini(
     shape = layers.Dense(num_shapes, activation="softmax", name="shape")(x)
     pose = layers.Dense(POSE_VALUES, name="pose")(x)
     return keras.Model(inputs, {"shape": shape, "pose": pose}, name=name)
-
-
-def features_model(model: keras.Model) -> keras.Model:
-    """Return ``model`` cut at its global average pool: images in, feature vectors out."""
-    return keras.Model(model.input, model.get_layer(FEATURES).output, name=f"{model.name}_features")
-
-
-def i3d_choices(
-    model_2d: keras.Model, first_3d: str | None = None, stem_time_stride: int = 2
-) -> dict:
-    """Return I3D's temporal choices for :func:`vidlab.models.inflate.inflate` on this network.
-
-    As Carreira & Zisserman inflate Inception-V1: a ``k x k`` convolution
-    becomes ``k x k x k`` (1x1 stays 1x1x1), the stem also strides 2 in time,
-    the first two max pools keep time (window 1), ``MaxPool2d_4a_3x3`` becomes
-    3x3x3 with stride 2 in time, and the stride-1 pools of the inception
-    branches become 3x3x3.  Only layers present in ``model_2d`` are named, so
-    a model cut early (e.g. by :func:`features_model`) works too.
-
-    Parameters
-    ----------
-    model_2d
-        Built by :func:`InceptionV1Mini` (or cut from one).
-    first_3d
-        None: every layer as in I3D.  An endpoint name, e.g. ``"Mixed_3b"``:
-        the layers before it keep a time kernel of 1 (they stay 2D, frame by
-        frame; the stem still strides 2 in time), a "top-heavy" network in the
-        sense of Xie et al. (2018), who found it as accurate as I3D's and
-        cheaper, because motion is easier to see on features than on pixels.
-    stem_time_stride
-        Time stride of the stem, 2 as in I3D.  I3D divides time by 8 before its
-        head (stem, ``MaxPool3d_4a``, ``MaxPool3d_5a``); this network stops
-        before ``Mixed_5b``, and 4 here divides time by 8 too, halving the
-        cost of every later layer.
-
-    Returns
-    -------
-    dict
-        ``{"time_kernels": {name: kt}, "time_strides": {name: st}}``, to pass
-        as ``inflate(model_2d, **i3d_choices(model_2d), ...)``.
-
-    Raises
-    ------
-    ValueError
-        If ``first_3d`` is not an endpoint, or ``stem_time_stride`` is below 1.
-    """
-    if first_3d is not None and first_3d not in ENDPOINTS:
-        raise ValueError(f"first_3d must be one of {ENDPOINTS}, got {first_3d!r}.")
-    if stem_time_stride < 1:
-        raise ValueError(f"stem_time_stride must be at least 1, got {stem_time_stride}.")
-    flat = set() if first_3d is None else set(ENDPOINTS[: ENDPOINTS.index(first_3d)])
-    kernels, strides = {}, {}
-    for layer in model_2d.layers:
-        endpoint = layer.name.split(".")[0]
-        if type(layer) is layers.Conv2D:
-            kernels[layer.name] = 1 if endpoint in flat else layer.kernel_size[0]
-        elif type(layer) is layers.MaxPooling2D and ".Branch_3." in layer.name:
-            kernels[layer.name] = 1 if endpoint in flat else 3
-    names = {layer.name for layer in model_2d.layers}
-    if "Conv2d_1a_5x5.conv" in names:
-        strides["Conv2d_1a_5x5.conv"] = stem_time_stride
-    if "MaxPool2d_4a_3x3" in names:
-        kernels["MaxPool2d_4a_3x3"] = 1 if "MaxPool2d_4a_3x3" in flat else 3
-        strides["MaxPool2d_4a_3x3"] = 2
-    return {"time_kernels": kernels, "time_strides": strides}
-
-
-def inflated_features(
-    model_2d: keras.Model,
-    num_frames: int | None = None,
-    padding: str = "replicate",
-    first_3d: str | None = None,
-    stem_time_stride: int = 2,
-) -> keras.Model:
-    """Inflate the feature part of ``model_2d`` into a mini-I3D with :func:`i3d_choices`.
-
-    Returns a model from videos ``(batch, num_frames, H, W, 3)`` in [-1, 1] to
-    feature vectors, pooled over time and space; on a video of one image
-    repeated (``padding="replicate"``), they equal the 2D features of the image.
-    ``padding`` is :func:`vidlab.models.inflate.inflate`'s, ``first_3d`` and
-    ``stem_time_stride`` are :func:`i3d_choices`'s.
-    """
-    from vidlab.models.inflate import inflate
-
-    cut = features_model(model_2d)
-    choices = i3d_choices(cut, first_3d, stem_time_stride)
-    return inflate(cut, **choices, num_frames=num_frames, padding=padding)
-
-
-def video_classifier(
-    features_3d: keras.Model,
-    num_classes: int,
-    dropout: float = 0.3,
-    bn_momentum: float | None = 0.9,
-    name: str = "mini_i3d",
-) -> keras.Model:
-    """Put a new head on inflated features: dropout, then a softmax over ``num_classes``.
-
-    The still-image heads are left behind, as I3D replaces ImageNet's
-    classifier with one for the video classes.  ``bn_momentum`` (None: keep)
-    resets the momentum of every batch normalisation: a fine-tuning run of a
-    few epochs changes the weights fast, and the moving statistics used at
-    validation and test time must follow within an epoch or two (at 0.99 they
-    lag, and validation accuracy trails training accuracy by epochs).
-    """
-    if bn_momentum is not None:
-        for layer in features_3d.layers:
-            if isinstance(layer, layers.BatchNormalization):
-                layer.momentum = bn_momentum
-    x = layers.Dropout(dropout, name="head_dropout")(features_3d.output)
-    outputs = layers.Dense(num_classes, activation="softmax", name="predictions")(x)
-    return keras.Model(features_3d.input, outputs, name=name)

@@ -1,4 +1,11 @@
-"""Inflate a 2D image CNN into a 3D video CNN, the I3D way.
+"""Inflate a whole 2D image CNN into a 3D video CNN, the I3D way.
+
+Notebook 05 writes the lesson on the page: its ``inflate_kernel`` cell, a 3D
+Inception block and a mini-I3D whose layers take the inflated weights of the
+2D layers of the same names.  This module is the same rule as plumbing, for
+any functional 2D Keras model, with one option the page leaves out (padding
+time with copies of the end frames); ``tests/test_notebook_05.py`` checks that
+both inflate the same way.
 
 Carreira & Zisserman bootstrap a video network from an image network: every
 ``k x k`` filter becomes a ``kt x k x k`` filter, and its weights are the 2D
@@ -44,18 +51,17 @@ layer and builds the 3D counterpart of each, keeping its name:
 2D layer                                 3D layer
 =======================================  ==============================================
 InputLayer ``(H, W, C)``                 Input ``(num_frames, H, W, C)``
-Conv2D ``(kh, kw)``                      Conv3D ``(kt, kh, kw)``, inflated weights (*)
-MaxPooling2D, AveragePooling2D           MaxPooling3D (*), AveragePooling3D, time size 1
+Conv2D ``(kh, kw)``                      Conv3D ``(kt, kh, kw)``, inflated weights
+MaxPooling2D, AveragePooling2D           MaxPooling3D, AveragePooling3D, time size 1
 GlobalAverage/MaxPooling2D               GlobalAverage/MaxPooling3D (over time too)
 BatchNormalization, Dense                the same layer, the same weights
 Activation, ReLU, Dropout, Rescaling     the same layer
 Add, Concatenate                         the same layer
 =======================================  ==============================================
 
-(*) As :class:`~vidlab.models.layers3d.StackedConv3D` and
-:class:`~vidlab.models.layers3d.SeparableMaxPooling3D`: subclasses of ``Conv3D`` and
-``MaxPooling3D`` that compute the same numbers with 2D operations, several times faster to
-train with TensorFlow on a CPU.
+The 3D layers are Keras's own; :func:`vidlab.models.layers3d.with_2d_ops` makes
+a copy that computes them with 2D operations, far faster to train with
+TensorFlow on a CPU without oneDNN's kernels.
 
 An axis given to BatchNormalization or Concatenate as a positive number moves
 up by one, past the new time axis (negative ones, like the default -1, stay).
@@ -74,7 +80,7 @@ import keras
 import numpy as np
 from keras import layers, ops
 
-from vidlab.models.layers3d import SeparableMaxPooling3D, StackedConv3D, repeat_edge_frames
+from vidlab.models.layers3d import repeat_edge_frames
 
 #: Temporal padding modes of :func:`inflate`.
 PADDINGS = ("zeros", "replicate")
@@ -244,7 +250,7 @@ def _conv(layer: layers.Conv2D, x, plan: _Plan):
             name=f"{layer.name}_pad",
         )(x)
         padding = "valid"
-    conv = StackedConv3D(
+    conv = layers.Conv3D(
         layer.filters,
         (kt, *layer.kernel_size),
         (stride, *layer.strides),
@@ -265,7 +271,7 @@ def _pool(layer: layers.Layer, x, plan: _Plan):
     """Max/AveragePooling2D -> 3D pooling with window ``(kt, ph, pw)``, kt 1 unless chosen."""
     _check_channels_last(layer)
     pooling = {
-        layers.MaxPooling2D: SeparableMaxPooling3D,
+        layers.MaxPooling2D: layers.MaxPooling3D,
         layers.AveragePooling2D: layers.AveragePooling3D,
     }
     return pooling[type(layer)](

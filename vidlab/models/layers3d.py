@@ -1,11 +1,13 @@
-"""Conv3D and MaxPooling3D computed with 2D operations: the same numbers, faster on a CPU.
+"""Conv3D and MaxPooling3D computed with 2D operations: the same numbers, fast without oneDNN.
 
-TensorFlow's CPU kernels for the *gradients* of ``Conv3D`` and ``MaxPooling3D``
-are much slower than those of their 2D counterparts at the sizes of the quick
-profile: training the mini-I3D of notebook 05 spent 40 % of every step in
-``MaxPool3DGrad`` and most of the rest in ``Conv3DBackpropFilter``
-(``benchmarks/layers3d.py`` measures both against the layers here).  Both
-operations can be written with 2D ones:
+Training through TensorFlow's own CPU kernels for ``Conv3D`` and
+``MaxPooling3D`` can be far slower than through their 2D counterparts.
+``benchmarks/layers3d.py`` on a busy 2-core CPU, a training step of notebook
+05's mini-I3D (batch of 8): without oneDNN's kernels (``TF_ENABLE_ONEDNN_OPTS=0``,
+the second pass of ``make test``) 1209 ms per clip with Keras's 3D layers
+against 17 with the layers here; with oneDNN's kernels, 16 against 26, Keras's
+own ahead.  The layers here are fast on both paths.  Both operations can be
+written with 2D ones:
 
 * A 3D convolution with a ``kt x kh x kw`` kernel is, for each output frame, a
   2D convolution of the ``kt`` input frames it reads, stacked along channels,
@@ -17,9 +19,12 @@ operations can be written with 2D ones:
 
 Both layers subclass the Keras layer they replace, keep its weights, config
 and output shape, and fall back to it where the 2D route does not apply (an
-unknown number of frames, dilation in time, grouped convolution).  They are
-what :func:`vidlab.models.inflate.inflate` builds; the full-size
-:func:`vidlab.models.i3d.InceptionI3D`, which runs on GPUs, keeps Keras's own.
+unknown number of frames, dilation in time, grouped convolution).
+:func:`with_2d_ops` returns a copy of a model written with Keras's own layers
+in which they stand in for them: notebook 05 writes its mini-I3D with
+``keras.layers.Conv3D`` and ``MaxPooling3D`` and trains this copy.  The
+full-size :func:`vidlab.models.i3d.InceptionI3D`, which runs on GPUs, keeps
+Keras's own.
 """
 
 from __future__ import annotations
@@ -135,3 +140,36 @@ class SeparableMaxPooling3D(layers.MaxPooling3D):
             before, after = _same_time_padding(frames, kt, stride)
             x = repeat_edge_frames(x, before, after)
         return ops.max(_time_windows(x, kt, stride), axis=2)
+
+
+#: The Keras layer each layer of this module computes, and the other way round.
+_TWINS = {layers.Conv3D: StackedConv3D, layers.MaxPooling3D: SeparableMaxPooling3D}
+
+
+def with_2d_ops(model: keras.Model) -> keras.Model:
+    """Return a copy of ``model`` whose Conv3D and MaxPooling3D compute with 2D operations.
+
+    Every ``keras.layers.Conv3D`` becomes a :class:`StackedConv3D` and every
+    ``keras.layers.MaxPooling3D`` a :class:`SeparableMaxPooling3D`, from the
+    same config (name included); every other layer is cloned as it is.  The
+    copy holds ``model``'s weights and computes the same numbers, to float
+    rounding.  On a CPU without oneDNN's kernels it trains far faster; with
+    them, somewhat slower (``benchmarks/layers3d.py``).
+
+    Parameters
+    ----------
+    model
+        A functional or Sequential Keras model.
+
+    Returns
+    -------
+    keras.Model
+        The copy; ``model`` itself is left unchanged.
+    """
+
+    def clone(layer: layers.Layer) -> layers.Layer:
+        return _TWINS.get(type(layer), type(layer)).from_config(layer.get_config())
+
+    copy = keras.models.clone_model(model, clone_function=clone)
+    copy.set_weights(model.get_weights())
+    return copy
