@@ -11,7 +11,6 @@ import pytest
 from vidlab.datasets import (
     VideoDataset,
     VideoRecord,
-    group_split,
     list_videos,
     make_dataset,
     motion_shapes,
@@ -236,63 +235,6 @@ def test_read_layout_reads_what_motion_shapes_writes(tmp_path):
     assert dataset.class_names == motion_shapes.class_names("motion")
     assert len(dataset.train) + len(dataset.test) == 32
     assert not {r.group for r in dataset.train} & {r.group for r in dataset.test}
-
-
-# --------------------------------------------------------------------------- group_split
-
-
-def test_group_split_never_puts_a_group_on_both_sides():
-    """Every group lands entirely in train or entirely in validation."""
-    records = records_of(20)
-    train, val = group_split(records, 0.25, seed=0)
-    assert train and val
-    assert not {r.group for r in train} & {r.group for r in val}
-    assert sorted(train + val, key=str) == sorted(records, key=str)
-
-
-def test_group_split_holds_out_about_the_fraction_of_groups():
-    """fraction is a share of the groups (not of the clips)."""
-    records = records_of(20, clips_per_group=2) + records_of(20, clips_per_group=1)[:5]
-    for fraction, expected in ((0.25, 5), (0.1, 2), (0.5, 10)):
-        _, val = group_split(records, fraction, seed=1)
-        assert len({r.group for r in val}) == expected
-
-
-def test_group_split_keeps_at_least_one_group_on_each_side():
-    """Even extreme fractions leave one group for training and one for validation."""
-    records = records_of(3)
-    for fraction in (0.01, 0.99):
-        train, val = group_split(records, fraction)
-        assert train and val
-
-
-def test_group_split_is_deterministic_by_seed():
-    """The same seed gives the same split; other seeds give other splits."""
-    records = records_of(25)
-    assert group_split(records, 0.2, seed=3) == group_split(records, 0.2, seed=3)
-    held_out = {frozenset(r.group for r in group_split(records, 0.2, seed=s)[1]) for s in range(5)}
-    assert len(held_out) > 1
-
-
-def test_group_split_keeps_the_record_order():
-    """Both sides keep the order of the input records."""
-    records = records_of(10)
-    train, val = group_split(records, 0.3)
-    assert train == [r for r in records if r in train]
-    assert val == [r for r in records if r in val]
-
-
-@pytest.mark.parametrize("fraction", [0, 1, -0.2, 1.5])
-def test_group_split_rejects_a_fraction_outside_zero_one(fraction):
-    """fraction must be strictly between 0 and 1."""
-    with pytest.raises(ValueError, match="fraction"):
-        group_split(records_of(5), fraction)
-
-
-def test_group_split_needs_two_groups():
-    """With a single group there is nothing to hold out: ValueError."""
-    with pytest.raises(ValueError, match="two groups"):
-        group_split(records_of(1, clips_per_group=6), 0.5)
 
 
 # --------------------------------------------------------------------------- read_clips

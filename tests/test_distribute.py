@@ -59,8 +59,7 @@ SCRIPT = textwrap.dedent('''
             batch = config.global_batch_size(16 // strategy.num_replicas_in_sync, strategy)
             fit = tf.data.Dataset.from_tensor_slices((x[:64], y[:64])).batch(batch)
             val = tf.data.Dataset.from_tensor_slices((x[64:], y[64:])).batch(batch)
-            history = train.fit(model, fit, None, val, None, epochs=3, patience=3,
-                                learning_rate=3e-3, verbose=False)
+            history = train.fit(model, fit, val, epochs=3, learning_rate=3e-3, log_every=0)
         return {"replicas": strategy.num_replicas_in_sync, "loss": history.history["loss"],
                 "val_loss": history.history["val_loss"], "ran_on": sorted(ran_on)}
 

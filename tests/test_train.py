@@ -39,30 +39,64 @@ def test_split_by_group_keeps_every_group_on_one_side():
     fit_part, held_out = train.split_by_group(clips, 0.2, seed=0)
 
     assert sorted(np.concatenate([fit_part, held_out]).tolist()) == list(range(len(clips)))
-    fit_groups = {clips[i].group for i in fit_part}
-    held_groups = {clips[i].group for i in held_out}
-    assert not fit_groups & held_groups
-    assert len(held_groups) == 2
+    assert not {clips[i].group for i in fit_part} & {clips[i].group for i in held_out}
+
+
+def test_split_by_group_holds_out_about_the_fraction_of_groups_not_of_clips():
+    clips = records(20, per_group=2) + records(5, per_group=1)
+    for fraction, expected in ((0.25, 5), (0.1, 2), (0.5, 10)):
+        _, held_out = train.split_by_group(clips, fraction, seed=1)
+        assert len({clips[i].group for i in held_out}) == expected
+
+
+def test_split_by_group_keeps_at_least_one_group_on_each_side():
+    for fraction in (0.01, 0.99):
+        fit_part, held_out = train.split_by_group(records(3), fraction)
+        assert len(fit_part) and len(held_out)
 
 
 def test_split_by_group_depends_on_the_seed_only():
-    clips = records()
+    clips = records(25)
 
     first = train.split_by_group(clips, 0.3, seed=1)
     again = train.split_by_group(clips, 0.3, seed=1)
 
     for a, b in zip(first, again, strict=True):
         np.testing.assert_array_equal(a, b)
+    held_out = {frozenset(clips[i].group for i in train.split_by_group(clips, 0.2, seed=s)[1])
+                for s in range(5)}
+    assert len(held_out) > 1
+
+
+def test_split_by_group_indices_keep_the_order_of_the_records():
+    fit_part, held_out = train.split_by_group(records(10), 0.3)
+
+    assert list(fit_part) == sorted(fit_part) and list(held_out) == sorted(held_out)
+
+
+@pytest.mark.parametrize("fraction", [0, 1, -0.2, 1.5])
+def test_split_by_group_rejects_a_fraction_outside_zero_one(fraction):
+    with pytest.raises(ValueError, match="fraction"):
+        train.split_by_group(records(5), fraction)
+
+
+def test_split_by_group_needs_two_groups():
+    with pytest.raises(ValueError, match="two groups"):
+        train.split_by_group(records(1, per_group=6), 0.5)
 
 
 # --------------------------------------------------------------------------- fit
 
 
+def stop(patience=10, min_delta=0.0):
+    return keras.callbacks.EarlyStopping(patience=patience, min_delta=min_delta)
+
+
 def test_fit_logs_one_short_line_every_k_epochs_and_a_summary(capsys):
     x, y = blobs()
 
-    history = train.fit(small_model(), x, y, x[:16], y[:16], epochs=7, batch_size=16,
-                        patience=50, learning_rate=0.01, log_every=3)
+    history = train.fit(small_model(), (x, y), (x[:16], y[:16]), epochs=7, batch_size=16,
+                        learning_rate=0.01, stopping=stop(patience=50), log_every=3)
 
     lines = capsys.readouterr().out.splitlines()
     assert [line.split()[1] for line in lines[:-1]] == ["3", "6", "7"]
@@ -73,17 +107,12 @@ def test_fit_logs_one_short_line_every_k_epochs_and_a_summary(capsys):
     assert history.seconds > 0
 
 
-def test_fit_is_bit_identical_with_the_same_seed_and_quiet_when_asked(capsys):
+def test_fit_prints_nothing_when_asked(capsys):
     x, y = blobs()
 
-    first = train.fit(small_model(), x, y, x[:16], y[:16], epochs=3, batch_size=16, seed=3,
-                      verbose=False)
-    assert capsys.readouterr().out == ""
-    again = train.fit(small_model(), x, y, x[:16], y[:16], epochs=3, batch_size=16, seed=3,
-                      log_every=1)
+    train.fit(small_model(), (x, y), (x[:16], y[:16]), epochs=2, batch_size=16, log_every=0)
 
-    assert first.history == again.history
-    assert len(capsys.readouterr().out.splitlines()) == 4
+    assert capsys.readouterr().out == ""
 
 
 def test_fit_stops_early_and_restores_the_best_weights():
@@ -92,8 +121,8 @@ def test_fit_stops_early_and_restores_the_best_weights():
     y_val = 1 - y_val  # a validation set that gets worse as training improves
     model = small_model()
 
-    history = train.fit(model, x, y, x_val, y_val, epochs=100, batch_size=16, patience=2,
-                        learning_rate=0.05, verbose=False)
+    history = train.fit(model, (x, y), (x_val, y_val), epochs=100, batch_size=16,
+                        learning_rate=0.05, stopping=stop(patience=2), log_every=0)
 
     assert len(history.epoch) < 100
     assert history.best_epoch == 1 + int(np.argmin(history.history["val_loss"]))
@@ -105,8 +134,8 @@ def test_improvements_smaller_than_min_delta_do_not_count():
     x, y = blobs()
     model = small_model()
 
-    history = train.fit(model, x, y, x, y, epochs=100, batch_size=16, patience=2,
-                        min_delta=10.0, learning_rate=0.05, verbose=False)
+    history = train.fit(model, (x, y), (x, y), epochs=100, batch_size=16, learning_rate=0.05,
+                        stopping=stop(patience=2, min_delta=10.0), log_every=0)
 
     # No loss can improve by 10: the first epoch stays the best, and patience ends the run.
     assert len(history.epoch) == 3
@@ -119,22 +148,22 @@ def test_fit_follows_a_learning_rate_schedule_step_by_step():
     model = small_model()
     schedule = keras.optimizers.schedules.CosineDecay(0.05, decay_steps=8)
 
-    train.fit(model, x, y, x, y, epochs=2, batch_size=16, learning_rate=schedule,
-              verbose=False)
+    train.fit(model, (x, y), (x, y), epochs=2, batch_size=16, learning_rate=schedule,
+              log_every=0)
 
     optimizer = model.optimizer
     assert int(optimizer.iterations) == 8  # 2 epochs of 64 / 16 batches
     assert float(optimizer.learning_rate) == pytest.approx(0.0, abs=1e-7)  # decayed to the end
 
 
-def test_fit_on_arrays_repeats_itself_for_the_same_seed_and_not_for_another():
-    """Shuffling and dropout follow ``seed``: the same call gives the same run."""
+def test_fit_repeats_itself_after_the_same_seed_and_not_after_another():
+    """Initial weights, shuffling and dropout all follow config.seed_everything."""
     x, y = blobs(70)  # 70 = 4 batches of 16 and a partial one of 6
     runs = []
     for seed in (5, 5, 6):
-        model = small_model()  # same initial weights every time; dropout draws follow the seed
-        history = train.fit(model, x, y, x[:20], y[:20], epochs=4, batch_size=16, seed=seed,
-                            verbose=False)
+        model = small_model(seed)  # seeds, then builds: weights, then shuffling and dropout
+        history = train.fit(model, (x, y), (x[:20], y[:20]), epochs=4, batch_size=16,
+                            log_every=0)
         runs.append((history.history, model.get_weights()))
 
     (first, first_weights), (again, again_weights), (other, _) = runs
@@ -167,7 +196,7 @@ def test_fit_and_evaluate_take_datasets_of_batches():
     batches = tf.data.Dataset.from_tensor_slices((x, y)).batch(16)
     model = small_model()
 
-    history = train.fit(model, batches, None, batches, None, epochs=2, verbose=False)
+    history = train.fit(model, batches, batches, epochs=2, log_every=0)
     result = train.evaluate(model, batches.map(lambda a, b: a), y, ["a", "b"])
 
     assert len(history.history["val_loss"]) == 2

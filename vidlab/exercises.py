@@ -640,6 +640,9 @@ def check_small_gru_head(build: Callable, train: tuple, validation: tuple, test:
     epochs, seed
         The training budget and seed, as in the notebook.
     """
+    import keras
+
+    from vidlab import config
     from vidlab import train as training
 
     (x_train, y_train), (x_val, y_val), (x_test, y_test) = train, validation, test
@@ -647,8 +650,10 @@ def check_small_gru_head(build: Callable, train: tuple, validation: tuple, test:
 
     def verify(model):
         _check_small_head_architecture(model, x_train.shape[1], x_train.shape[2], num_classes)
-        training.fit(model, x_train, y_train, x_val, y_val, epochs=epochs, batch_size=64,
-                     seed=seed, patience=10, min_delta=0.01, learning_rate=3e-3, verbose=False)
+        config.seed_everything(seed)  # the same shuffling and dropout for every attempt
+        training.fit(model, (x_train, y_train), (x_val, y_val), epochs=epochs, batch_size=64,
+                     learning_rate=3e-3, log_every=0,
+                     stopping=keras.callbacks.EarlyStopping(patience=10, min_delta=0.01))
         accuracy = float(np.mean(training.predict_probabilities(model, x_test).argmax(-1)
                                  == y_test))
         print(f"       your head: {model.count_params():,} weights, test accuracy "

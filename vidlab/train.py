@@ -1,8 +1,7 @@
 """Training and evaluation shared by notebooks 03-05.
 
 * :func:`split_by_group` holds out whole groups of the training clips as a
-  validation set (never a random split of clips: see
-  :func:`vidlab.datasets.group_split`);
+  validation set (never a random split of clips);
 * :func:`fit` trains a Keras classifier, seeded, with early stopping on that
   validation set and the best epoch's weights restored, and prints one short
   line every few epochs instead of progress bars;
@@ -31,24 +30,34 @@ from dataclasses import dataclass
 import keras
 import numpy as np
 from sklearn.metrics import classification_report, confusion_matrix
-
-from vidlab import config
+from sklearn.model_selection import GroupShuffleSplit
 
 
 def split_by_group(records: Sequence, fraction: float = 0.2,
                    seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """Indices ``(train, validation)`` into ``records``; about ``fraction`` of the groups held out.
 
+    Never a random split of clips: every group (one scene, one background) lands
+    on one side only, as scikit-learn's ``GroupShuffleSplit`` draws them.
     ``records`` are :class:`vidlab.datasets.VideoRecord` in the order of the
     arrays they describe (e.g. ``dataset.train`` and its cached features), so
-    ``x[train]`` and ``x[validation]`` split the arrays the same way.
-    """
-    from vidlab.datasets import group_split
+    ``x[train]`` and ``x[validation]`` split the arrays the same way; both index
+    arrays are in that order.
 
-    _, held_out = group_split(list(records), fraction, seed)
-    held_out = set(held_out)
-    is_validation = np.array([r in held_out for r in records])
-    return np.flatnonzero(~is_validation), np.flatnonzero(is_validation)
+    Raises
+    ------
+    ValueError
+        If ``fraction`` is not between 0 and 1, or the records come from one group.
+    """
+    if not 0 < fraction < 1:
+        raise ValueError(f"fraction must be between 0 and 1, got {fraction}")
+    groups = np.array([r.group for r in records])
+    count = len(np.unique(groups))
+    if count < 2:
+        raise ValueError(f"split_by_group needs clips from at least two groups, got {count}.")
+    held_out = min(count - 1, max(1, round(fraction * count)))  # one group at least, each side
+    splitter = GroupShuffleSplit(n_splits=1, test_size=held_out, random_state=seed)
+    return next(splitter.split(groups, groups=groups))
 
 
 class CompactLog(keras.callbacks.Callback):
@@ -99,51 +108,43 @@ def array_batches(x, y, batch_size: int, shuffle: bool, seed: int = 0):
 
 def fit(
     model: keras.Model,
-    x_train,
-    y_train: np.ndarray | None,
-    x_val,
-    y_val: np.ndarray | None,
+    train,
+    validation,
     epochs: int = 100,
     batch_size: int = 32,
-    seed: int = 0,
-    patience: int = 10,
-    min_delta: float = 0.0,
     learning_rate: float | keras.optimizers.schedules.LearningRateSchedule = 1e-3,
+    stopping: keras.callbacks.EarlyStopping | None = None,
     log_every: int = 5,
-    monitor: str = "val_loss",
-    verbose: bool = True,
 ) -> keras.callbacks.History:
-    """Train ``model`` (softmax outputs, integer labels) with early stopping on ``(x_val, y_val)``.
+    """Train ``model`` (softmax outputs, integer labels), stopping early on ``validation``.
 
     The model is compiled here (Adam at ``learning_rate``, sparse categorical
     cross-entropy, accuracy), so calling :func:`fit` again -- e.g. to fine-tune
-    after unfreezing layers -- starts a fresh optimizer.  Training stops when
-    ``monitor`` has not improved for ``patience`` epochs, and the weights of its
-    best epoch are restored.
+    after unfreezing layers -- starts a fresh optimizer.  The shuffling and the
+    dropout draw from Keras's seeded random state: call
+    :func:`vidlab.config.seed_everything` before building the model for a run
+    that repeats.
 
     Parameters
     ----------
-    x_train, y_train
-        Arrays, or a ``tf.data.Dataset`` of ``(inputs, labels)`` batches with
-        ``y_train=None`` (then ``batch_size`` is the dataset's own).
-    x_val, y_val
-        A validation set of *held-out groups* (:func:`split_by_group`), never the
-        test set: the test set is looked at once, at the end.  Arrays, or a
-        dataset with ``y_val=None``.
-    min_delta
-        The smallest change of ``monitor`` that counts as an improvement.  With
-        the default 0, a validation loss that keeps creeping towards zero resets
-        ``patience`` at every epoch and early stopping never ends the run.
+    train, validation
+        ``(x, y)`` arrays, or a ``tf.data.Dataset`` of ``(inputs, labels)``
+        batches (then ``batch_size`` is the dataset's own).  The validation set
+        holds out whole *groups* (:func:`split_by_group`), never the test set:
+        the test set is looked at once, at the end.
     learning_rate
         Adam's learning rate: a number, or a schedule of the step number such as
         ``keras.optimizers.schedules.CosineDecay(5e-3, decay_steps=epochs *
         steps_per_epoch)``, which ends a short budget at a small rate instead of
         in the middle of a big step.
-    seed
-        Seeds the shuffling and the dropout (:func:`vidlab.config.seed_everything`);
-        seed again before *building* the model for identical initial weights.
+    stopping
+        When to stop: a ``keras.callbacks.EarlyStopping`` (default: no better
+        ``val_loss`` for 10 epochs).  Its best epoch's weights are restored.
+        With ``min_delta=0``, a validation loss that keeps creeping towards zero
+        resets ``patience`` at every epoch and the run never stops early.
     log_every
-        Print one line every ``log_every`` epochs (``verbose=False``: nothing).
+        Print one line every ``log_every`` epochs, and one on the best epoch;
+        0 prints nothing.
 
     Returns
     -------
@@ -151,38 +152,41 @@ def fit(
         ``.history`` holds the per-epoch curves (for :func:`vidlab.viz.plot_history`);
         ``.best_epoch`` (1-based) and ``.seconds`` (training time) are added.
     """
-    config.seed_everything(seed)
+    stopping = stopping or keras.callbacks.EarlyStopping(patience=10)
+    stopping.restore_best_weights = True
     # The metric object and Adam's slots are made here, not inside the first training step:
     # TensorFlow traces a step that creates variables twice (8 s per fit for notebook 05's I3D).
     accuracy = keras.metrics.SparseCategoricalAccuracy(name="accuracy")
     model.compile(optimizer=keras.optimizers.Adam(learning_rate),
                   loss="sparse_categorical_crossentropy", metrics=[accuracy])
     model.optimizer.build(model.trainable_variables)
-    stopper = keras.callbacks.EarlyStopping(monitor=monitor, patience=patience,
-                                            min_delta=min_delta, restore_best_weights=True)
-    callbacks = [stopper] + ([CompactLog(log_every)] if verbose else [])
-    if y_train is None:  # a dataset that yields (inputs, labels) batches
-        data = {"x": x_train, "shuffle": False}  # a dataset shuffles itself
-    elif (batches := array_batches(x_train, y_train, batch_size, True, seed)) is not None:
-        data = {"x": batches, "shuffle": False}  # the pipeline shuffles itself
-    else:
-        data = {"x": x_train, "y": y_train, "batch_size": batch_size, "shuffle": True}
-    if y_val is None:
-        validation = x_val
-    elif (batches := array_batches(x_val, y_val, batch_size, shuffle=False)) is not None:
-        validation = batches
-    else:
-        validation = (x_val, y_val)
+    callbacks = [stopping] + ([CompactLog(log_every)] if log_every else [])
+    batches = _batches(train, batch_size, shuffle=True)
+    if isinstance(batches, tuple):  # arrays on another backend: Keras batches them
+        data = {"x": batches[0], "y": batches[1], "batch_size": batch_size, "shuffle": True}
+    else:  # a dataset shuffles itself
+        data = {"x": batches, "shuffle": False}
     start = time.perf_counter()
-    history = model.fit(**data, validation_data=validation, epochs=epochs, callbacks=callbacks,
-                        verbose=0)
+    history = model.fit(**data, validation_data=_batches(validation, batch_size, shuffle=False),
+                        epochs=epochs, callbacks=callbacks, verbose=0)
     history.seconds = time.perf_counter() - start
-    history.best_epoch = stopper.best_epoch + 1
-    if verbose:
-        best = history.history[monitor][stopper.best_epoch]
-        print(f"best epoch {history.best_epoch} of {len(history.epoch)} ({monitor} {best:.3f}), "
-              f"its weights restored; trained in {history.seconds:.1f} s")
+    history.best_epoch = stopping.best_epoch + 1
+    if log_every:
+        best = history.history[stopping.monitor][stopping.best_epoch]
+        print(f"best epoch {history.best_epoch} of {len(history.epoch)} ({stopping.monitor} "
+              f"{best:.3f}), its weights restored; trained in {history.seconds:.1f} s")
     return history
+
+
+def _batches(data, batch_size: int, shuffle: bool):
+    """``(x, y)`` arrays as :func:`array_batches` (on another backend, as they are); a dataset
+    as it is."""
+    if not isinstance(data, tuple):
+        return data  # a dataset of (inputs, labels) batches: it batches and shuffles itself
+    x, y = data
+    seed = int(np.random.randint(2**31)) if shuffle else 0  # noqa: NPY002 -- the seeded state
+    batches = array_batches(x, y, batch_size, shuffle, seed)
+    return (x, y) if batches is None else batches
 
 
 @dataclass

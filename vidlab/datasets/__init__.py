@@ -127,28 +127,6 @@ def read_layout(root: str | os.PathLike, split: int = 1) -> VideoDataset:
     return VideoDataset(root, names, train, test)
 
 
-def group_split(
-    records: list[VideoRecord], fraction: float = 0.2, seed: int = 0
-) -> tuple[list[VideoRecord], list[VideoRecord]]:
-    """Hold out about ``fraction`` of the *groups* as a validation set.
-
-    Never a random split of clips: clips of one group (one scene) land on one
-    side only.  Returns ``(train, validation)``.
-    """
-    if not 0 < fraction < 1:
-        raise ValueError(f"fraction must be between 0 and 1, got {fraction}")
-    groups = sorted({r.group for r in records})
-    if len(groups) < 2:
-        raise ValueError("group_split needs clips from at least two groups.")
-    rng = np.random.default_rng(seed)
-    count = min(len(groups) - 1, max(1, round(fraction * len(groups))))
-    held_out = set(rng.choice(groups, size=count, replace=False).tolist())
-    return (
-        [r for r in records if r.group not in held_out],
-        [r for r in records if r.group in held_out],
-    )
-
-
 def read_clips(
     records: list[VideoRecord], num_frames: int, size: int | tuple[int, int],
     sampling: str = "uniform", progress: bool = True, workers: int | None = None,

@@ -4,10 +4,10 @@ To retrain the LSTM on it, in the notebook:
 
     leaky_fit, leaky_val = random_clip_split(len(F_train), VALIDATION_FRACTION, SEED)
     leaky = build_head(keras.layers.LSTM, SubtractClipMean)
-    train.fit(leaky, F_train[leaky_fit], y_train[leaky_fit], F_train[leaky_val],
-              y_train[leaky_val], epochs=EPOCHS, batch_size=BATCH_SIZE, seed=SEED,
-              patience=PATIENCE, min_delta=MIN_DELTA, learning_rate=LEARNING_RATE,
-              verbose=False)
+    train.fit(leaky, (F_train[leaky_fit], y_train[leaky_fit]),
+              (F_train[leaky_val], y_train[leaky_val]), epochs=EPOCHS, batch_size=BATCH_SIZE,
+              learning_rate=LEARNING_RATE, log_every=0,
+              stopping=keras.callbacks.EarlyStopping(patience=PATIENCE, min_delta=MIN_DELTA))
     for name, x, y in [("random validation clips", F_train[leaky_val], y_train[leaky_val]),
                        ("unseen test groups", F_test, y_test)]:
         print(name, train.evaluate(leaky, x, y, CLASS_NAMES).accuracy)
