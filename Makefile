@@ -28,7 +28,7 @@ $(STAMP): pyproject.toml constraints.txt
 	@touch $@
 
 run: $(STAMP)
-	VIDLAB_PROFILE=quick $(BIN)/python -m vidlab.course build
+	VIDLAB_PROFILE=quick $(BIN)/python -m vidlab.tools.course build
 
 test: lint unit notebooks rehearsal browser
 
@@ -77,7 +77,7 @@ browser: $(STAMP)
 
 outputs: $(STAMP)
 	rm -rf $(FRESH_CACHE)
-	VIDLAB_PROFILE=quick VIDLAB_CACHE=$(FRESH_CACHE) $(BIN)/python -m vidlab.course outputs
+	VIDLAB_PROFILE=quick VIDLAB_CACHE=$(FRESH_CACHE) $(BIN)/python -m vidlab.tools.course outputs
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab notebooks
@@ -88,7 +88,7 @@ bench: $(STAMP)
 # Instructor slides from the notebooks' stored outputs (nothing is executed); reveal.js and
 # MathJax are copied next to them, so build/slides/ opens without a network.
 slides: $(STAMP)
-	$(BIN)/python -m vidlab.slides --out build/slides
+	$(BIN)/python -m vidlab.tools.slides --out build/slides
 
 clean:
 	rm -rf build

@@ -21,8 +21,9 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from vidlab import backbones, config, course, train
+from vidlab import backbones, config, train
 from vidlab.models import i3d
+from vidlab.tools import course
 
 NUM_CLASSES = 10  # the UCF101 subset of the full profile
 FRAMES = 16

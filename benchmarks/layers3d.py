@@ -26,8 +26,9 @@ import keras
 import numpy as np
 from keras import layers
 
-from vidlab import backbones, config, course
+from vidlab import backbones, config
 from vidlab.models.layers3d import SeparableMaxPooling3D, StackedConv3D, with_2d_ops
+from vidlab.tools import course
 
 NUM_CLASSES = 8
 #: The names notebook 05's model-building cells read, at their quick-profile values.

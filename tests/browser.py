@@ -35,7 +35,7 @@ from urllib.parse import urlparse
 import pytest
 from PIL import Image, ImageChops
 
-from vidlab.course import course_notebooks
+from vidlab.tools.course import course_notebooks
 
 ROOT = Path(__file__).resolve().parent.parent
 #: Where the screenshots go, for a person to look at.

@@ -1,7 +1,7 @@
 """Notebook 03's models, run from the notebook's own cells: wiring, feature layers, masking.
 
 The models of notebook 03 are written in its cells, not in the package; these tests run those
-cells (``vidlab.course.definitions``) on tiny random features, so what a student reads is
+cells (``vidlab.tools.course.definitions``) on tiny random features, so what a student reads is
 what is tested.
 """
 
@@ -11,7 +11,8 @@ import keras
 import numpy as np
 import pytest
 
-from vidlab import config, course, train
+from vidlab import config, train
+from vidlab.tools import course
 
 NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "03_cnn_rnn.ipynb"
 D, C, T = 6, 4, 5  # tiny features, classes and frames: these tests check wiring, not learning

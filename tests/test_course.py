@@ -1,11 +1,11 @@
-"""Specification of vidlab.course: `make run` executes the notebooks in order and renders them."""
+"""Specification of vidlab.tools.course: `make run` runs the notebooks in order and renders them."""
 
 import re
 
 import nbformat
 import pytest
 
-from vidlab import course
+from vidlab.tools import course
 
 
 @pytest.fixture

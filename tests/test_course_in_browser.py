@@ -2,7 +2,7 @@
 network (headless Chromium, every request for another host refused).
 
 The course is rendered from the notebooks' stored outputs with the code ``make run`` renders
-with (``python -m vidlab.course render``), the slides with ``make slides``'s, both into
+with (``python -m vidlab.tools.course render``), the slides with ``make slides``'s, both into
 ``build/browser/``. A reader follows the index's links; a presenter opens each deck, moves
 on with the space bar and presses ``s`` for the speaker view. Every picture must have
 loaded, and the browser must have logged no error and no failed or refused request.
@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from browser import Problems, wait_until
 
-from vidlab import course, slides
+from vidlab.tools import course, slides
 
 pytest_plugins = ["browser"]
 pytestmark = pytest.mark.browser

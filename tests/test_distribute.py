@@ -2,7 +2,7 @@
 
 The model is notebook 03's recurrent classifier on the full profile's features (MobileNetV2's
 1,280 per frame, clip mean subtracted, LSTM), taken from the notebook's own cell
-(``vidlab.course.definitions``) and built and trained the way the notebook does it:
+(``vidlab.tools.course.definitions``) and built and trained the way the notebook does it:
 inside ``strategy.scope()``, through ``vidlab.train.fit``, with the global batch of
 ``config.global_batch_size``.  Dropout is 0 here: each replica draws its own dropout
 masks, so with dropout the two runs could not be compared step by step.
@@ -27,7 +27,8 @@ SCRIPT = textwrap.dedent('''
     import keras
     import numpy as np
 
-    from vidlab import config, course, train
+    from vidlab import config, train
+from vidlab.tools import course
 
     ran_on = set()
 

@@ -16,7 +16,8 @@ import keras
 import numpy as np
 import pytest
 
-from vidlab import backbones, course, pretrain
+from vidlab import backbones, pretrain
+from vidlab.tools import course
 
 NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "01_frame_features.ipynb"
 

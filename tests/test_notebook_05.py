@@ -13,10 +13,11 @@ import numpy as np
 import pytest
 from keras import layers
 
-from vidlab import backbones, course, pretrain
+from vidlab import backbones, pretrain
 from vidlab.models import i3d
 from vidlab.models.inception2d import FEATURES, InceptionV1Mini
 from vidlab.models.inflate import inflate, inflate_kernel
+from vidlab.tools import course
 
 NOTEBOOK = course.NOTEBOOKS / "05_i3d.ipynb"
 #: The notebook's parameters that its model-building cells read, at their quick-profile values.

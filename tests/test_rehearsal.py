@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from vidlab import course
+from vidlab.tools import course
 
 pytestmark = pytest.mark.rehearsal
 

@@ -1,4 +1,4 @@
-"""Specification of vidlab.slides: how notebooks become offline reveal.js slides (`make slides`).
+"""Specification of vidlab.tools.slides: notebooks become offline reveal.js slides (`make slides`).
 
 The rules are checked on small notebooks built here with nbformat; the export is checked on
 the HTML it writes. Nothing is executed and nothing is fetched.
@@ -16,7 +16,7 @@ import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 from PIL import Image
 
-from vidlab import slides
+from vidlab.tools import slides
 
 LONG_PLOT = "\n".join(
     ["fig, ax = plt.subplots()"] + [f"ax.plot(x, x ** {k})" for k in range(20)] + ["plt.show()"]

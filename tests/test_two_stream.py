@@ -1,7 +1,7 @@
 """Notebook 04's streams, as its cells write them: architecture, initialisation, ownership.
 
 The builders live in the notebook, where students read them; these tests run
-those very cells (:func:`vidlab.course.definitions`) on a tiny RGB
+those very cells (:func:`vidlab.tools.course.definitions`) on a tiny RGB
 network, so a change to a cell that breaks a stream fails here.
 """
 
@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from keras import layers
 
-from vidlab.course import NOTEBOOKS, definitions
+from vidlab.tools.course import NOTEBOOKS, definitions
 
 CLASSES = 5
 BUILDERS = ("build_spatial_stream", "build_temporal_stream", "cross_modality_init")

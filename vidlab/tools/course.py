@@ -1,4 +1,4 @@
-"""Execute the course's notebooks and render them: ``python -m vidlab.course build|render|outputs``.
+"""Run and render the notebooks: ``python -m vidlab.tools.course build|render|outputs``.
 
 * ``build`` (``make run``): runs every notebook in ``notebooks/`` in a fresh
   kernel, in order, and writes ``build/`` -- each executed notebook and its HTML
@@ -43,7 +43,7 @@ if TYPE_CHECKING:
 # nbformat takes about 2 s (its JSON-schema validator), and notebook 05 imports this module
 # only for course_notebooks().
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = ROOT / "notebooks"
 
 
@@ -173,7 +173,7 @@ def render_html(nb: nbformat.NotebookNode, dest: Path) -> None:
     beside it, see :func:`copy_assets`; no widgets, no Colab badge)."""
     from nbconvert import HTMLExporter
 
-    from vidlab import slides
+    from vidlab.tools import slides
 
     template = (
         "{%- extends 'index.html.j2' -%}\n"
@@ -194,7 +194,7 @@ def render_html(nb: nbformat.NotebookNode, dest: Path) -> None:
 
 def copy_assets(out: Path) -> None:
     """Copy MathJax beside the pages (from the dev extra's jupyter-server-mathjax)."""
-    from vidlab import slides
+    from vidlab.tools import slides
 
     slides.copy_mathjax(out)
 

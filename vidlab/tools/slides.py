@@ -1,6 +1,6 @@
 """Instructor slides: every notebook as reveal.js slides that open offline (``make slides``).
 
-``python -m vidlab.slides`` writes ``build/slides/``: one ``NN_name.slides.html`` per notebook
+``python -m vidlab.tools.slides`` writes ``build/slides/``: one ``NN_name.slides.html`` per notebook
 (nbconvert's reveal.js exporter), an ``index.html`` linking them, and next to them the
 ``reveal.js/`` and ``mathjax/`` files the slides load. Those are copied from installed packages
 of the dev extra (sphinx-revealjs ships reveal.js, jupyter-server-mathjax ships MathJax 2), so
@@ -37,7 +37,7 @@ from pathlib import Path
 
 import nbformat
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 #: Tag of the Colab bootstrap cell (nbval skips it; the slides do too).
 SKIP_TAG = "nbval-skip"
@@ -483,7 +483,7 @@ def build(out_dir: Path, notebooks: list[Path] | None = None, reveal: Path | Non
     list of Path
         The ``.slides.html`` files written, in order.
     """
-    from vidlab.course import course_notebooks, title_and_summary
+    from vidlab.tools.course import course_notebooks, title_and_summary
 
     notebooks = course_notebooks() if notebooks is None else notebooks
     out_dir.mkdir(parents=True, exist_ok=True)
