@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from vidlab.sliding import VideoPrediction, clip_starts, predict_video, sliding_clips
+from vidlab.sliding import VideoPrediction, clip_starts, predict_video
 
 
 def numbered_video(num_frames, size=2):
@@ -17,21 +17,6 @@ def test_clips_start_every_stride_and_the_last_one_ends_at_the_last_frame():
     np.testing.assert_array_equal(clip_starts(10, 4, 3), [0, 3, 6])
     np.testing.assert_array_equal(clip_starts(11, 4, 3), [0, 3, 6, 7])
     np.testing.assert_array_equal(clip_starts(8, 4, 4), [0, 4])
-
-
-def test_a_video_shorter_than_a_clip_gives_one_clip_padded_with_its_last_frame():
-    clips, starts = sliding_clips(numbered_video(3), clip_len=5, stride=2)
-
-    np.testing.assert_array_equal(starts, [0])
-    np.testing.assert_array_equal(clips[0, :, 0, 0, 0], [0, 1, 2, 2, 2])
-
-
-def test_sliding_clips_holds_the_right_frames():
-    clips, starts = sliding_clips(numbered_video(11), clip_len=4, stride=3)
-
-    assert clips.shape == (4, 4, 2, 2, 1)
-    for clip, start in zip(clips, starts, strict=True):
-        np.testing.assert_array_equal(clip[:, 0, 0, 0], np.arange(start, start + 4))
 
 
 @pytest.mark.parametrize("bad", [{"clip_len": 0}, {"stride": 0}])
@@ -91,3 +76,57 @@ def test_predict_video_preprocesses_each_batch_and_accepts_a_plain_function():
     np.testing.assert_array_equal(prediction.starts, [0, 4, 5])
     assert seen == [np.float32]
     np.testing.assert_allclose(prediction.probabilities, 1 / 3)
+
+
+class RecordingModel:
+    """Records the clips it is given (their frame numbers) and how far the video was read."""
+
+    def __init__(self, read=None):
+        self.clips, self.frames_read, self.read = [], [], read
+
+    def predict_on_batch(self, clips):
+        self.clips += [clip[:, 0, 0, 0].tolist() for clip in clips]
+        if self.read is not None:
+            self.frames_read.append(self.read[0])
+        return np.ones((len(clips), 2)) / 2
+
+
+def test_a_video_shorter_than_a_clip_gives_one_clip_padded_with_its_last_frame():
+    model = RecordingModel()
+
+    prediction = predict_video(model, numbered_video(3), clip_len=5, stride=2, batch_size=1)
+
+    np.testing.assert_array_equal(prediction.starts, [0])
+    assert model.clips == [[0, 1, 2, 2, 2]]
+
+
+def test_every_clip_holds_the_frames_from_its_start():
+    model = RecordingModel()
+
+    prediction = predict_video(model, numbered_video(11), clip_len=4, stride=3, batch_size=4)
+
+    np.testing.assert_array_equal(prediction.starts, clip_starts(11, 4, 3))
+    assert model.clips == [list(range(start, start + 4)) for start in prediction.starts]
+
+
+def test_frames_can_stream_in_and_are_read_only_as_far_as_the_next_batch_needs():
+    read = [0]
+
+    def frames():
+        for frame in numbered_video(40):
+            read[0] += 1
+            yield frame
+
+    model = RecordingModel(read)
+    streamed = predict_video(model, frames(), clip_len=8, stride=4, batch_size=2)
+    whole = predict_video(RecordingModel(), numbered_video(40), clip_len=8, stride=4,
+                          batch_size=2)
+
+    np.testing.assert_array_equal(streamed.starts, whole.starts)
+    np.testing.assert_array_equal(streamed.clip_probabilities, whole.clip_probabilities)
+    assert model.frames_read[:3] == [12, 20, 28]  # a batch of 2 clips as soon as they are read
+
+
+def test_an_empty_video_is_refused():
+    with pytest.raises(ValueError, match="at least one frame"):
+        predict_video(RecordingModel(), iter([]), clip_len=4)

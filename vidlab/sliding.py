@@ -6,25 +6,28 @@ does not fit in memory as one input, and even its overlapping clips would
 not: 1,000 frames cut into 64-frame clips every 8 frames is 118 clips, 7.5
 times the video.  :func:`predict_video` therefore slides a window over the
 frames and sends ``batch_size`` clips at a time to the model; only those
-clips ever exist as one array.  The video's prediction is the mean of its
-clips' class probabilities, as I3D averages the predictions of its clips.
+clips ever exist as one array, and frames can stream in from the file
+(:func:`vidlab.video.iter_frames`), so the whole video never sits in memory.
+The video's prediction is the mean of its clips' class probabilities, as I3D
+averages the predictions of its clips.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import numpy as np
 
 
 def clip_starts(num_frames: int, clip_len: int, stride: int) -> np.ndarray:
-    """Return the first frame of every clip :func:`sliding_clips` cuts.
+    """Return the first frame of every clip :func:`predict_video` cuts.
 
     Clips start every ``stride`` frames; if the last one stops short of the
     video's end, one more clip ends exactly at the last frame, so every frame
     is in some clip.  A video shorter than ``clip_len`` gives one clip at 0
-    (padded by :func:`sliding_clips`).
+    (padded by repeating the video's last frame).
 
     Raises
     ------
@@ -40,27 +43,6 @@ def clip_starts(num_frames: int, clip_len: int, stride: int) -> np.ndarray:
     if starts[-1] + clip_len < num_frames:
         starts = np.append(starts, num_frames - clip_len)
     return starts
-
-
-def _window(frames: np.ndarray, start: int, clip_len: int) -> np.ndarray:
-    """Return ``clip_len`` frames from ``start``, repeating the last frame past the end."""
-    indices = np.minimum(np.arange(start, start + clip_len), len(frames) - 1)
-    return frames[indices]
-
-
-def sliding_clips(frames: np.ndarray, clip_len: int, stride: int) -> tuple[np.ndarray, np.ndarray]:
-    """Cut ``frames`` ``(T, H, W, C)`` into overlapping clips; return ``(clips, starts)``.
-
-    ``clips`` is ``(N, clip_len, H, W, C)``, a copy (for a short video or a
-    few clips; :func:`predict_video` never builds it for the whole video);
-    ``starts`` is :func:`clip_starts`.  A video shorter than ``clip_len`` is
-    padded by repeating its last frame.
-    """
-    frames = np.asarray(frames)
-    if frames.ndim < 2 or len(frames) == 0:
-        raise ValueError(f"frames must be a non-empty (T, ...) array, got shape {frames.shape}.")
-    starts = clip_starts(len(frames), clip_len, stride)
-    return np.stack([_window(frames, start, clip_len) for start in starts]), starts
 
 
 @dataclass
@@ -82,7 +64,7 @@ class VideoPrediction:
 
 def predict_video(
     model,
-    frames: np.ndarray,
+    frames: np.ndarray | Iterable[np.ndarray],
     clip_len: int,
     stride: int | None = None,
     batch_size: int = 8,
@@ -96,14 +78,18 @@ def predict_video(
         Maps ``(B, clip_len, H, W, C)`` to ``(B, num_classes)`` probabilities
         (a Keras model; anything with ``predict_on_batch`` or a callable).
     frames
-        ``(T, H, W, C)``, already resized; raw (e.g. uint8) if ``preprocess`` is given.
+        ``(T, H, W, C)`` frames, already resized; raw (e.g. uint8) if
+        ``preprocess`` is given.  Or any iterable of such frames, e.g.
+        :func:`vidlab.video.iter_frames`: the video then streams through, and
+        memory holds ``clip_len`` frames and one batch of clips, whatever its
+        length.
     clip_len, stride
         Clip length and the step between clip starts (default: ``clip_len``,
-        clips side by side).
+        clips side by side); the clips are those of :func:`clip_starts`.
     batch_size
-        Clips per model call: the memory bound.  Every call gets exactly
-        ``batch_size`` clips (the last batch is padded with copies of its last
-        clip, whose outputs are dropped), so a compiled model traces one shape.
+        Clips per model call.  Every call gets exactly ``batch_size`` clips (the
+        last batch is padded with copies of its last clip, whose outputs are
+        dropped), so a compiled model traces one shape.
     preprocess
         Applied to each batch of clips before the model (e.g.
         :func:`vidlab.models.i3d.preprocess_rgb`).
@@ -113,21 +99,35 @@ def predict_video(
     VideoPrediction
         Per-clip probabilities and their mean.
     """
-    frames = np.asarray(frames)
-    if frames.ndim < 2 or len(frames) == 0:
-        raise ValueError(f"frames must be a non-empty (T, ...) array, got shape {frames.shape}.")
     if batch_size < 1:
         raise ValueError(f"batch_size must be at least 1, got {batch_size}.")
     stride = clip_len if stride is None else stride
-    starts = clip_starts(len(frames), clip_len, stride)
+    clip_starts(1, clip_len, stride)  # checks the lengths before any frame is read
     call = getattr(model, "predict_on_batch", model)
-    outputs = []
-    for first in range(0, len(starts), batch_size):
-        chosen = starts[first:first + batch_size]
-        padded = np.concatenate([chosen, np.repeat(chosen[-1:], batch_size - len(chosen))])
-        batch = np.stack([_window(frames, s, clip_len) for s in padded])
-        if preprocess is not None:
-            batch = preprocess(batch)
-        outputs.append(np.asarray(call(batch))[:len(chosen)])
+    outputs: list[np.ndarray] = []
+    pending: list[np.ndarray] = []
+
+    def run(clips: list[np.ndarray]) -> None:
+        batch = np.stack(clips + clips[-1:] * (batch_size - len(clips)))
+        outputs.append(np.asarray(call(batch if preprocess is None else preprocess(batch)))
+                       [:len(clips)])
+
+    recent: deque[np.ndarray] = deque(maxlen=clip_len)  # the last clip_len frames
+    starts, count = [], 0
+    for count, frame in enumerate(frames, start=1):
+        recent.append(np.asarray(frame))
+        if count >= clip_len and (count - clip_len) % stride == 0:  # a clip ends here
+            starts.append(count - clip_len)
+            pending.append(np.stack(recent))
+            if len(pending) == batch_size:
+                run(pending)
+                pending = []
+    if count == 0:
+        raise ValueError("frames must hold at least one frame, got none.")
+    if count < clip_len or starts[-1] + clip_len < count:  # the end, in one more clip
+        starts.append(max(count - clip_len, 0))
+        pending.append(np.stack([*recent] + [recent[-1]] * (clip_len - len(recent))))
+    if pending:
+        run(pending)
     clip_probabilities = np.concatenate(outputs)
-    return VideoPrediction(starts, clip_probabilities, clip_probabilities.mean(axis=0))
+    return VideoPrediction(np.array(starts), clip_probabilities, clip_probabilities.mean(axis=0))
