@@ -10,7 +10,7 @@ import pytest
 
 from vidlab.datasets import VideoDataset, motion_shapes
 from vidlab.datasets.motion_shapes import MOTIONS, REVERSAL_PAIRS, SHAPES, render_clip
-from vidlab.video import read_video
+from vidlab.video import read_video, video_info
 
 YELLOW = np.array([250.0, 240.0, 40.0])
 
@@ -450,3 +450,15 @@ def test_a_mirror_swaps_its_directions_and_the_sense_of_rotation(mirror, expecte
 def test_a_mirror_that_does_not_exist_is_refused():
     with pytest.raises(ValueError, match="horizontal"):
         motion_shapes.mirror_partners(["SlideLeft"], "diagonal")
+
+
+def test_an_example_clip_comes_as_a_students_video_would(tmp_path):
+    path = motion_shapes.write_example(tmp_path / "mine.mp4", "ZoomIn", "Cross", num_frames=20)
+
+    info = video_info(path)
+    frames = read_video(path, size=64)
+
+    assert (info.width, info.height, info.fps) == (256, 256, 25)
+    assert frames.shape == (20, 64, 64, 3)
+    with pytest.raises(ValueError, match="motion must be one of"):
+        motion_shapes.write_example(tmp_path / "bad.mp4", "Jump")

@@ -269,6 +269,29 @@ def render_clip(
     return render_clip_with_poses(shape, motion, background, color, num_frames, rng, noise)[0]
 
 
+def write_example(path: str | os.PathLike, motion: str = "SlideRight", shape: str = "Star",
+                  num_frames: int = 48, seed: int = 0) -> Path:
+    """Write one MotionShapes clip the way a student's own video comes: a 256x256 mp4, 25 fps.
+
+    The clip is drawn at the 64x64 the quick profile's models know, on a background of a test
+    group (no model trained on it), then enlarged 4 times, so that reading it back exercises
+    the resizing a phone video needs.  ``num_frames`` frames at 25 fps: 48 is about 2 s.
+
+    Raises
+    ------
+    ValueError
+        For a ``motion`` or ``shape`` MotionShapes does not draw.
+    """
+    if motion not in MOTIONS or shape not in SHAPES:
+        raise ValueError(f"motion must be one of {MOTIONS} and shape one of {SHAPES}, got "
+                         f"{motion!r} and {shape!r}")
+    rng = np.random.default_rng([seed, 3])
+    background, hue = group_background(1, 64, seed)  # group 1: a test group
+    color = hsv_to_rgb(hue + 0.5, 0.85, 0.95)
+    clip = render_clip(shape, motion, background, color, num_frames, rng)
+    return write_video(path, clip.repeat(4, axis=1).repeat(4, axis=2), fps=25)
+
+
 def _pose_matrix(poses: dict[str, np.ndarray], t: int) -> np.ndarray:
     """3x3 affine map from the sprite's unit coordinates to pixels at frame ``t``."""
     theta = np.deg2rad(poses["angle"][t])
