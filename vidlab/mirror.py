@@ -63,7 +63,7 @@ def fetch(folder: str | os.PathLike, names: list[str] | None = None,
     """
     folder = Path(folder)
     chosen = [sources.get(name) for name in (names or sources.SOURCES)]
-    print(f"Fetching {len(chosen)} files, about {_size(sum(s.approx_bytes for s in chosen))}, "
+    print(f"Fetching {len(chosen)} files, about {_size(sources.total_bytes(names))}, "
           f"into {folder}")
     for source in chosen:
         download(source.url, folder / source.name, source.checksum, progress=progress)
