@@ -20,8 +20,9 @@ def test_quick_backbone_loads_the_committed_pretrained_weights():
 def test_committed_weights_recognise_still_images_they_never_saw():
     backbone = backbones.get_backbone(profile="quick")
     images, shapes, _ = pretrain.render_stills(300, seed=123)
-    predicted = backbone.classifier.predict(pretrain.preprocess(images), verbose=0)["shape"]
-    manifest = json.loads((config.DATA_DIR / pretrain.MANIFEST).read_text())
+    predicted = backbone.classifier.predict(backbones.preprocess_shapes_vgg(images),
+                                            verbose=0)["shape"]
+    manifest = json.loads((config.DATA_DIR / backbones.MANIFEST).read_text())
     documented = manifest["shapes_vgg.weights.h5"]["still_image_accuracy"]
     assert np.mean(predicted.argmax(1) == shapes) >= documented - 0.03
 
@@ -31,7 +32,7 @@ def test_committed_weights_recognise_still_images_they_never_saw():
 def test_damaged_weights_are_refused_naming_the_command_that_rebuilds_them(
         tmp_path, monkeypatch, name, rebuild):
     (tmp_path / f"{name}.weights.h5").write_bytes(b"not weights")
-    (tmp_path / pretrain.MANIFEST).write_text(
+    (tmp_path / backbones.MANIFEST).write_text(
         json.dumps({f"{name}.weights.h5": {"sha256": "0" * 64}})
     )
     monkeypatch.setattr(config, "DATA_DIR", tmp_path)
@@ -83,7 +84,7 @@ def test_wrap_gives_a_cut_network_the_package_backbone_it_equals():
     features as get_backbone's shapes_vgg (notebooks 03-04 reuse notebook 01's features)."""
     import keras
 
-    network = pretrain.build_shapes_vgg()
+    network = backbones.build_shapes_vgg()
     network.load_weights(backbones.weights_file("shapes_vgg"))
     extractor = keras.Model(network.input, network.get_layer("fc2").output)
     wrapped = backbones.wrap("shapes_vgg", extractor, network)
@@ -150,7 +151,7 @@ def test_pose_classes_cut_each_pose_value_into_equal_bins():
     ])
     poses[:, 3], poses[:, 4] = np.cos(turns), np.sin(turns)
     classes = pretrain.pose_classes(poses, bins=4)
-    assert set(classes) == set(pretrain.POSE_CLASSES)
+    assert set(classes) == set(backbones.POSE_CLASSES)
     np.testing.assert_array_equal(classes["x"], [0, 2, 0, 3])
     np.testing.assert_array_equal(classes["y"], [0, 3, 3, 0])
     np.testing.assert_array_equal(classes["size"], [0, 3, 0, 3])
@@ -158,8 +159,8 @@ def test_pose_classes_cut_each_pose_value_into_equal_bins():
 
 
 def test_shapes_vgg_classifies_the_pose_into_bins_beside_shape_and_pose():
-    model = pretrain.build_shapes_vgg(pose_bins=5)
+    model = backbones.build_shapes_vgg(pose_bins=5)
     assert model.output["shape"].shape == (None, 4)
     assert model.output["pose"].shape == (None, 5)
-    for name in pretrain.POSE_CLASSES:
+    for name in backbones.POSE_CLASSES:
         assert model.output[name].shape == (None, 5)

@@ -9,6 +9,7 @@ import pytest
 from vidlab import backbones, config, pretrain
 from vidlab.download import file_sha256
 from vidlab.models import inception2d
+from vidlab.models.i3d import preprocess_rgb
 from vidlab.models.inception2d import ENDPOINTS, FEATURES, InceptionV1Mini
 
 #: Output (H, W, C) of every endpoint at 64 x 64 and the default width (the module's table).
@@ -34,7 +35,7 @@ def pretrained():
 
 
 def manifest_entry():
-    manifest = json.loads((config.DATA_DIR / pretrain.MANIFEST).read_text())
+    manifest = json.loads((config.DATA_DIR / backbones.MANIFEST).read_text())
     return manifest["shapes_inception.weights.h5"]
 
 
@@ -78,7 +79,7 @@ def test_bad_arguments_are_refused(bad):
 def test_committed_weights_recognise_still_images_they_never_saw(pretrained):
     images, shapes, _ = pretrain.render_stills(300, seed=123)
 
-    predicted = pretrained.classifier.predict(pretrain.preprocess_inception(images), verbose=0)
+    predicted = pretrained.classifier.predict(preprocess_rgb(images), verbose=0)
 
     accuracy = np.mean(predicted["shape"].argmax(1) == shapes)
     assert accuracy >= manifest_entry()["still_image_accuracy"] - 0.03

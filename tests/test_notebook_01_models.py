@@ -1,7 +1,7 @@
 """Notebook 01 writes its models in its cells; the package keeps one copy for later notebooks.
 
 Notebooks 03 and 04 get ``shapes_vgg`` cut at ``fc2`` from ``backbones.get_backbone``, and
-``python -m vidlab.pretrain`` trains ``pretrain.build_shapes_vgg``. These tests read notebook
+``python -m vidlab.pretrain`` trains ``backbones.build_shapes_vgg``. These tests read notebook
 01's cells, run them, and check that they build the very same models (d2l's pattern): the same
 layers in the same order, with the same output shapes and parameter counts, and, for the cut,
 the same features and the same key in the feature cache.
@@ -51,7 +51,7 @@ def notebook_cells() -> dict:
 
 def test_the_notebook_builds_the_shapes_vgg_the_package_trains(notebook_cells):
     in_notebook = notebook_cells["build_shapes_vgg"]()
-    in_package = pretrain.build_shapes_vgg()
+    in_package = backbones.build_shapes_vgg()
     assert architecture(in_notebook) == architecture(in_package)
     assert in_notebook.count_params() == in_package.count_params()
     assert {k: tuple(v.shape) for k, v in in_notebook.output.items()} == {

@@ -32,14 +32,28 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import keras
 import numpy as np
+from keras import layers
 
 from vidlab import config, sources
+from vidlab.datasets.motion_shapes import SHAPES
 from vidlab.download import DownloadError, file_sha256
+from vidlab.models.i3d import preprocess_rgb
+from vidlab.models.inception2d import FEATURES, InceptionV1Mini
+from vidlab.video import resize_frames
 
 QUICK_BACKBONES = ("shapes_vgg", "shapes_inception")
 FULL_BACKBONES = ("vgg16_fc2", "mobilenet_v2")
 DEFAULT = {"quick": "shapes_vgg", "full": "mobilenet_v2"}
+#: The pose classes of ``shapes_vgg``: the names of its binned-pose heads.
+POSE_CLASSES = ("x", "y", "size", "turn")
+#: How many bins each of them has.
+POSE_BINS = 8
+#: Width of ``shapes_inception`` relative to Inception-V1's.
+INCEPTION_WIDTH = 0.25
+#: The file in ``data/`` that records the sha256 of every committed weights file.
+MANIFEST = "MANIFEST.json"
 
 
 @dataclass
@@ -74,9 +88,52 @@ class WeightsUnavailableError(RuntimeError):
     """Pretrained weights could not be loaded (offline, or a damaged weights file)."""
 
 
-def _quick_weights(name: str):
-    from vidlab.pretrain import MANIFEST
+def build_shapes_vgg(size: int = 64, num_shapes: int = 4, pose_bins: int = POSE_BINS
+                     ) -> keras.Model:
+    """A small VGG-style CNN: three conv blocks, then ``fc1`` and ``fc2``, then the heads.
 
+    Like VGG16, the last conv block is flattened into ``fc1``, so ``fc1``/``fc2``
+    know *where* things are.  A global max pool of the same block is
+    concatenated beside it: it answers "is this shape anywhere?" and makes the
+    shape task learnable in a few epochs on a CPU.  Inputs are RGB scaled to
+    [0, 1] (:func:`preprocess_shapes_vgg`); outputs are ``{"shape": softmax over
+    shapes, "pose": 5 regressed pose values}`` and one softmax over ``pose_bins``
+    per pose class (:data:`POSE_CLASSES`).  Notebook 01 writes the same network
+    on its page; a test proves the two alike.
+    """
+    inputs = keras.Input((size, size, 3), name="image")
+    x = inputs
+    for block, filters in enumerate((32, 64, 128), start=1):
+        x = layers.Conv2D(filters, 3, padding="same", activation="relu",
+                          name=f"block{block}_conv")(x)
+        x = layers.MaxPooling2D(2, name=f"block{block}_pool")(x)
+    where = layers.Flatten(name="flatten")(x)
+    what = layers.GlobalMaxPooling2D(name="global_max")(x)
+    x = layers.Concatenate(name="where_and_what")([where, what])
+    x = layers.Dense(256, activation="relu", name="fc1")(x)
+    x = layers.Dense(256, activation="relu", name="fc2")(x)
+    shape = layers.Dense(num_shapes, activation="softmax", name="shape")(x)
+    outputs = {"shape": shape, "pose": layers.Dense(5, name="pose")(x)}
+    for name in POSE_CLASSES:
+        outputs[name] = layers.Dense(pose_bins, activation="softmax", name=name)(x)
+    return keras.Model(inputs, outputs, name="shapes_vgg")
+
+
+def preprocess_shapes_vgg(images: np.ndarray) -> np.ndarray:
+    """Scale RGB uint8 (or float in [0, 255]) images to float32 in [0, 1]."""
+    return np.asarray(images, np.float32) / 255.0
+
+
+def build_shapes_inception(size: int = 64, num_shapes: int = 4) -> keras.Model:
+    """The width-reduced 2D Inception-V1 of :mod:`vidlab.models.inception2d`, with both heads.
+
+    Inputs are RGB scaled to [-1, 1], as I3D reads them
+    (:func:`vidlab.models.i3d.preprocess_rgb`).
+    """
+    return InceptionV1Mini(size, num_shapes, width=INCEPTION_WIDTH)
+
+
+def _quick_weights(name: str):
     path = config.DATA_DIR / f"{name}.weights.h5"
     manifest_path = config.DATA_DIR / MANIFEST
     if not path.is_file() or not manifest_path.is_file():
@@ -132,15 +189,9 @@ def imagenet_weights(name: str) -> Path:
 def _preprocessing(name: str) -> tuple[int, Callable[[np.ndarray], np.ndarray]]:
     """The input size and the preprocessing that the weights of backbone ``name`` expect."""
     if name == "shapes_vgg":
-        from vidlab.pretrain import preprocess
-
-        return 64, preprocess
+        return 64, preprocess_shapes_vgg
     if name == "shapes_inception":
-        from vidlab.pretrain import preprocess_inception
-
-        return 64, preprocess_inception
-    import keras
-
+        return 64, preprocess_rgb
     module = keras.applications.vgg16 if name == "vgg16_fc2" else keras.applications.mobilenet_v2
     return 224, lambda x: module.preprocess_input(np.array(x, np.float32))
 
@@ -181,10 +232,6 @@ def wrap(name: str, model, classifier=None, pretrained: bool = True) -> Backbone
 
 
 def _shapes_vgg(weights: bool) -> Backbone:
-    import keras
-
-    from vidlab.pretrain import build_shapes_vgg
-
     classifier = build_shapes_vgg()
     if weights:
         classifier.load_weights(weights_file("shapes_vgg"))
@@ -193,11 +240,6 @@ def _shapes_vgg(weights: bool) -> Backbone:
 
 
 def _shapes_inception(weights: bool) -> Backbone:
-    import keras
-
-    from vidlab.models.inception2d import FEATURES
-    from vidlab.pretrain import build_shapes_inception
-
     classifier = build_shapes_inception()
     if weights:
         try:
@@ -214,8 +256,6 @@ def _shapes_inception(weights: bool) -> Backbone:
 
 
 def _mobilenet_v2(weights: bool) -> Backbone:
-    import keras
-
     path = imagenet_weights("mobilenet_v2") if weights else None
     try:
         classifier = keras.applications.MobileNetV2(weights=path, include_top=True)
@@ -254,14 +294,10 @@ def describe_frames(backbone: Backbone, frames: np.ndarray) -> list[str]:
     ``shapes_vgg``, ``shapes_inception``: the predicted sprite kind and its probability; ImageNet
     backbones: the top ImageNet class and its probability.
     """
-    from vidlab.video import resize_frames
-
     size = backbone.input_size
     x = backbone.preprocess(resize_frames(np.asarray(frames), (size, size)).astype(np.float32))
     outputs = backbone.classifier.predict_on_batch(x)
     if backbone.name in QUICK_BACKBONES:
-        from vidlab.datasets.motion_shapes import SHAPES
-
         probs = np.asarray(outputs["shape"])
         return [f"{SHAPES[p.argmax()]} {p.max():.2f}" for p in probs]
     names = imagenet_class_names()

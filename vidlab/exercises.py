@@ -189,7 +189,7 @@ def check_pooled_extractor(fn: Callable) -> None:
     from vidlab import backbones, pretrain
 
     network = backbones.get_backbone("shapes_vgg", "quick").classifier
-    stills = pretrain.preprocess(pretrain.render_stills(16, seed=3)[0])
+    stills = backbones.preprocess_shapes_vgg(pretrain.render_stills(16, seed=3)[0])
 
     def attempt():
         return {layer: fn(network, layer) for layer in POOLED_CUTS}

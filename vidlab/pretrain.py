@@ -25,27 +25,33 @@ import json
 import time
 from pathlib import Path
 
+import keras
 import numpy as np
 
 from vidlab import config
+from vidlab.backbones import (
+    INCEPTION_WIDTH,
+    MANIFEST,
+    POSE_BINS,
+    build_shapes_vgg,
+    preprocess_shapes_vgg,
+)
 from vidlab.datasets import motion_shapes
 from vidlab.download import file_sha256
+from vidlab.models.i3d import preprocess_rgb
+from vidlab.models.inception2d import InceptionV1Mini
 
 #: Rotational symmetry order of each shape: its angle is only defined modulo 360/order.
 SYMMETRY = {"Triangle": 3, "Square": 4, "Star": 5, "Cross": 4}
 
 #: The documented recipe; `python -m vidlab.pretrain` reproduces data/ with it.
 RECIPE = {"num_images": 10000, "size": 64, "epochs": 8, "batch_size": 32, "seed": 0,
-          "learning_rate": 2e-3, "pose_bins": 8}
+          "learning_rate": 2e-3, "pose_bins": POSE_BINS}
 #: Range of the rendered sprite centre (x and y) and radius, as fractions of the image size.
 CENTRE_RANGE = (0.15, 0.85)
 RADIUS_RANGE = (0.06, 0.24)
-#: The pose classes of ``shapes_vgg``: the names of its binned-pose heads.
-POSE_CLASSES = ("x", "y", "size", "turn")
 #: Still-image shape accuracy the recipe reaches on held-out renders (checked by the tests).
 DOCUMENTED_ACCURACY = 0.95
-
-MANIFEST = "MANIFEST.json"
 
 
 def render_stills(
@@ -104,46 +110,8 @@ def pose_classes(poses: np.ndarray, bins: int = RECIPE["pose_bins"]) -> dict[str
             "size": cut(poses[:, 2], *RADIUS_RANGE), "turn": cut(turn, 0.0, 2 * np.pi)}
 
 
-def build_shapes_vgg(size: int = 64, num_shapes: int = 4, pose_bins: int = RECIPE["pose_bins"]):
-    """A small VGG-style CNN: three conv blocks, then ``fc1`` and ``fc2``, then the heads.
-
-    Like VGG16, the last conv block is flattened into ``fc1``, so ``fc1``/``fc2``
-    know *where* things are.  A global max pool of the same block is
-    concatenated beside it: it answers "is this shape anywhere?" and makes the
-    shape task learnable in a few epochs on a CPU.  Inputs are RGB scaled to
-    [0, 1] (see :func:`preprocess`); outputs are ``{"shape": softmax over shapes,
-    "pose": 5 regressed pose values}`` and one softmax over ``pose_bins`` per pose class
-    (:data:`POSE_CLASSES`, targets from :func:`pose_classes`).
-    """
-    import keras
-    from keras import layers
-
-    inputs = keras.Input((size, size, 3), name="image")
-    x = inputs
-    for block, filters in enumerate((32, 64, 128), start=1):
-        x = layers.Conv2D(filters, 3, padding="same", activation="relu",
-                          name=f"block{block}_conv")(x)
-        x = layers.MaxPooling2D(2, name=f"block{block}_pool")(x)
-    where = layers.Flatten(name="flatten")(x)
-    what = layers.GlobalMaxPooling2D(name="global_max")(x)
-    x = layers.Concatenate(name="where_and_what")([where, what])
-    x = layers.Dense(256, activation="relu", name="fc1")(x)
-    x = layers.Dense(256, activation="relu", name="fc2")(x)
-    shape = layers.Dense(num_shapes, activation="softmax", name="shape")(x)
-    outputs = {"shape": shape, "pose": layers.Dense(5, name="pose")(x)}
-    for name in POSE_CLASSES:
-        outputs[name] = layers.Dense(pose_bins, activation="softmax", name=name)(x)
-    return keras.Model(inputs, outputs, name="shapes_vgg")
-
-
-def preprocess(images: np.ndarray) -> np.ndarray:
-    """Scale RGB uint8 (or float in [0, 255]) images to float32 in [0, 1]."""
-    return np.asarray(images, np.float32) / 255.0
-
-
 def train(recipe: dict = RECIPE, verbose: int = 2):
     """Pretrain ``shapes_vgg`` with ``recipe``; return ``(model, held-out shape accuracy)``."""
-    import keras
 
     config.seed_everything(recipe["seed"])
     size = recipe["size"]
@@ -157,10 +125,11 @@ def train(recipe: dict = RECIPE, verbose: int = 2):
               **{name: "sparse_categorical_crossentropy" for name in classes}},
     )
     model.fit(
-        preprocess(images), {"shape": shapes, "pose": poses, **classes},
+        preprocess_shapes_vgg(images), {"shape": shapes, "pose": poses, **classes},
         batch_size=recipe["batch_size"], epochs=recipe["epochs"], verbose=verbose, shuffle=True,
     )
-    predicted = model.predict(preprocess(test_images), batch_size=256, verbose=0)["shape"]
+    predicted = model.predict(preprocess_shapes_vgg(test_images), batch_size=256,
+                              verbose=0)["shape"]
     return model, float(np.mean(predicted.argmax(1) == test_shapes))
 
 
@@ -188,26 +157,9 @@ def save(model, name: str, accuracy: float, data_dir: Path = config.DATA_DIR) ->
 #: how big and how turned -- what a video network needs to see it move.
 INCEPTION_RECIPE = {"num_images": 10000, "size": 64, "epochs": 8, "batch_size": 32, "seed": 0,
                     "learning_rate": 3e-3, "schedule": "cosine", "pose_weight": 1.0,
-                    "width": 0.25}
+                    "width": INCEPTION_WIDTH}
 #: Still-image shape accuracy the inception recipe reaches on held-out renders.
 INCEPTION_DOCUMENTED_ACCURACY = 0.98
-
-
-def build_shapes_inception(size: int = 64, num_shapes: int = 4):
-    """The width-reduced 2D Inception-V1 of :mod:`vidlab.models.inception2d`, with both heads.
-
-    Inputs are RGB scaled to [-1, 1], as I3D reads them (:func:`preprocess_inception`).
-    """
-    from vidlab.models.inception2d import InceptionV1Mini
-
-    return InceptionV1Mini(size, num_shapes, width=INCEPTION_RECIPE["width"])
-
-
-def preprocess_inception(images: np.ndarray) -> np.ndarray:
-    """Scale RGB in [0, 255] to float32 in [-1, 1], the input of ``shapes_inception`` and I3D."""
-    from vidlab.models.i3d import preprocess_rgb
-
-    return preprocess_rgb(images)
 
 
 def train_inception(recipe: dict = INCEPTION_RECIPE, verbose: int = 2):
@@ -215,9 +167,7 @@ def train_inception(recipe: dict = INCEPTION_RECIPE, verbose: int = 2):
 
     The held-out images are the same 2000 renders :func:`train` tests on (seed + 1).
     """
-    import keras
 
-    from vidlab.models.inception2d import InceptionV1Mini
 
     config.seed_everything(recipe["seed"])
     size = recipe["size"]
@@ -234,10 +184,10 @@ def train_inception(recipe: dict = INCEPTION_RECIPE, verbose: int = 2):
         loss_weights={"shape": 1.0, "pose": recipe["pose_weight"]},
     )
     model.fit(
-        preprocess_inception(images), {"shape": shapes, "pose": poses},
+        preprocess_rgb(images), {"shape": shapes, "pose": poses},
         batch_size=recipe["batch_size"], epochs=recipe["epochs"], verbose=verbose, shuffle=True,
     )
-    predicted = model.predict(preprocess_inception(test_images), batch_size=256,
+    predicted = model.predict(preprocess_rgb(test_images), batch_size=256,
                               verbose=0)["shape"]
     return model, float(np.mean(predicted.argmax(1) == test_shapes))
 
@@ -249,7 +199,6 @@ def save_inception(model, accuracy: float, data_dir: Path = config.DATA_DIR,
     Only the weights are written (no optimizer state), and only this model's
     manifest entry changes: the manifest is read again just before it is written.
     """
-    from vidlab.models.inception2d import InceptionV1Mini
 
     data_dir.mkdir(parents=True, exist_ok=True)
     path = data_dir / "shapes_inception.weights.h5"
