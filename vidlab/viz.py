@@ -16,6 +16,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.ticker import MaxNLocator
 from PIL import Image
+from sklearn.metrics import ConfusionMatrixDisplay
 
 #: Colour-blind-safe palette (Okabe & Ito) shared by every figure of the course.
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
@@ -229,27 +230,30 @@ def plot_confusion_matrix(
     matrix: np.ndarray, class_names: Sequence[str], title: str = "", normalize: bool = True,
     ax=None,
 ):
-    """Draw a confusion matrix (rows: true class, columns: predicted), annotated."""
-    matrix = np.asarray(matrix, dtype=float)
+    """Draw a confusion matrix (rows: true class, columns: predicted), annotated.
+
+    scikit-learn's ``ConfusionMatrixDisplay`` draws it; rows are normalised to sum to 1
+    unless ``normalize=False``, and empty cells stay blank so the errors stand out.
+    """
+    matrix = np.asarray(matrix)
     if matrix.shape != (len(class_names), len(class_names)):
         raise ValueError(
             f"matrix of shape {matrix.shape} does not match {len(class_names)} class names"
         )
-    shown = matrix / np.maximum(matrix.sum(1, keepdims=True), 1) if normalize else matrix
+    if normalize:
+        shown = matrix / np.maximum(matrix.sum(1, keepdims=True), 1)
+    else:
+        shown = matrix.astype(int)
     if ax is None:
         size = 1.2 + 0.55 * len(class_names)
         _, ax = plt.subplots(figsize=(size + 1, size))
-    image = ax.imshow(shown, cmap="Blues", vmin=0, vmax=1 if normalize else None)
-    ticks = np.arange(len(class_names))
-    ax.set_xticks(ticks, class_names, rotation=45, ha="right")
-    ax.set_yticks(ticks, class_names)
+    display = ConfusionMatrixDisplay(shown, display_labels=list(class_names))
+    display.plot(ax=ax, cmap="Blues", values_format=".2f" if normalize else "d",
+                 xticks_rotation=45, im_kw={"vmin": 0, "vmax": 1 if normalize else None})
+    for (i, j), text in np.ndenumerate(display.text_):
+        if not matrix[i, j]:
+            text.remove()
     ax.set(xlabel="predicted", ylabel="true", title=title)
-    for i, j in np.ndindex(shown.shape):
-        if matrix[i, j]:
-            text = f"{shown[i, j]:.2f}" if normalize else f"{int(matrix[i, j])}"
-            color = "white" if shown[i, j] > 0.6 * (shown.max() or 1) else "black"
-            ax.text(j, i, text, ha="center", va="center", fontsize=9, color=color)
-    ax.figure.colorbar(image, ax=ax, fraction=0.046)
     ax.figure.tight_layout()
     return ax
 

@@ -199,27 +199,53 @@ def copy_assets(out: Path) -> None:
     slides.copy_mathjax(out)
 
 
-def write_index(rows: list[tuple[str, str, str, float | None]], table: str, dest: Path) -> None:
-    """Write ``index.html``: one line per notebook, linked, with its run time (if it was run
-    here), and the results."""
+def write_index(dest: Path, heading: str, intro: str, rows: list[tuple[str, str, str, str]],
+                appendix: str = "") -> Path:
+    """Write an ``index.html`` of the course's pages (``make run``) or slides (``make slides``).
+
+    Parameters
+    ----------
+    dest : Path
+        The ``index.html`` to write.
+    heading, intro : str
+        The page's title and one line under it (plain text).
+    rows : list of (link, title, summary, note)
+        One row per notebook: its page, its title, what it teaches, and a short note
+        (its run time, or nothing).
+    appendix : str
+        HTML added after the table (the course's results).
+
+    Returns
+    -------
+    Path
+        ``dest``.
+    """
     items = "\n".join(
         f'<tr><td><a href="{html.escape(link)}">{html.escape(title)}</a></td>'
-        f"<td>{html.escape(summary)}</td>"
-        f"<td>{'' if seconds is None else f'{seconds:.0f} s'}</td></tr>"
-        for link, title, summary, seconds in rows
+        f"<td>{html.escape(summary)}</td><td>{html.escape(note)}</td></tr>"
+        for link, title, summary, note in rows
     )
     dest.write_text(
-        "<!doctype html><meta charset='utf-8'><title>vidlab course</title>"
+        f"<!doctype html><meta charset='utf-8'><title>{html.escape(heading)}</title>"
         "<style>body{font-family:sans-serif;max-width:60em;margin:2em auto}"
         "td{padding:.3em .8em;vertical-align:top}</style>"
-        "<h1>vidlab: video classification, hands-on</h1>"
-        "<p>Executed on the quick profile (MotionShapes, CPU).</p>"
-        "<table><tr><th>notebook</th><th>what it teaches</th><th>run time</th></tr>"
-        f"{items}</table>"
-        "<h2>Results on MotionShapes (motion labels, test split)</h2>"
-        f"<pre>{html.escape(table)}</pre>",
+        f"<h1>{html.escape(heading)}</h1><p>{html.escape(intro)}</p>"
+        f"<table>{items}</table>{appendix}",
         encoding="utf-8",
     )
+    return dest
+
+
+def _write_course_index(out: Path, rows: list[tuple[str, str, str, float | None]]) -> str:
+    """The course's ``index.html``: every notebook with its run time, then the results table."""
+    table = results.table(results.load("motion"))
+    write_index(out / "index.html", "vidlab: video classification, hands-on",
+                "Executed on the quick profile (MotionShapes, CPU).",
+                [(link, title, summary, "" if seconds is None else f"{seconds:.0f} s")
+                 for link, title, summary, seconds in rows],
+                "<h2>Results on MotionShapes (motion labels, test split)</h2>"
+                f"<pre>{html.escape(table)}</pre>")
+    return table
 
 
 def build(out: Path, folder: Path = NOTEBOOKS) -> int:
@@ -249,8 +275,7 @@ def build(out: Path, folder: Path = NOTEBOOKS) -> int:
             rows.append((f"{path.stem}.html", title, summary, seconds))
         for rendering in renderings:
             rendering.result()  # re-raises an exporter's error here
-    table = results.table(results.load("motion"))
-    write_index(rows, table, out / "index.html")
+    table = _write_course_index(out, rows)
     print(f"\n{table}")
     print(f"\n{'notebook':<28}{'time':>8}")
     for link, _, _, seconds in rows:
@@ -272,7 +297,7 @@ def render(out: Path, folder: Path = NOTEBOOKS) -> None:
         nb = nbformat.read(path, as_version=4)
         render_html(nb, out / f"{path.stem}.html")
         rows.append((f"{path.stem}.html", *title_and_summary(nb), None))
-    write_index(rows, results.table(results.load("motion")), out / "index.html")
+    _write_course_index(out, rows)
 
 
 def refresh_outputs() -> int:

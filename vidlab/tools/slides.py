@@ -26,16 +26,16 @@ from __future__ import annotations
 import argparse
 import base64
 import copy
-import html
 import importlib.util
+import io
 import math
 import re
 import shutil
-import struct
 import sys
 from pathlib import Path
 
 import nbformat
+from PIL import Image
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -157,9 +157,9 @@ def text_lines(text: str) -> int:
 
 
 def png_size(data: str) -> tuple[int, int]:
-    """(width, height) in pixels of a base64-encoded PNG, read from its header."""
-    header = base64.b64decode("".join(data.split())[:44])
-    return struct.unpack(">II", header[16:24])
+    """(width, height) in pixels of a base64-encoded PNG (Pillow reads its header)."""
+    with Image.open(io.BytesIO(base64.b64decode(data))) as image:
+        return image.size
 
 
 def picture_lines(output) -> float:
@@ -444,27 +444,6 @@ def copy_mathjax(out_dir: Path, mathjax: Path | None = None) -> None:
     shutil.copytree(mathjax, out_dir / MATHJAX_DIR, dirs_exist_ok=True)
 
 
-def write_index(out_dir: Path, slides: list[tuple[Path, str, str]]) -> Path:
-    """Write ``index.html``: one link per slide deck, with its title and summary."""
-    rows = "\n".join(
-        f'<li><a href="{html.escape(path.name)}">{html.escape(title)}</a>'
-        f"<br><small>{html.escape(summary)}</small></li>"
-        for path, title, summary in slides
-    )
-    dest = out_dir / "index.html"
-    dest.write_text(
-        "<!doctype html><meta charset='utf-8'><title>vidlab slides</title>"
-        "<style>body{font-family:sans-serif;font-size:20px;max-width:50em;margin:2em auto}"
-        "li{margin:.8em 0}</style>"
-        "<h1>vidlab: video classification, hands-on (slides)</h1>"
-        "<p>Arrow keys move between slides, <kbd>s</kbd> opens the speaker notes, "
-        "<kbd>f</kbd> goes full screen, <kbd>Esc</kbd> shows the overview.</p>"
-        f"<ol>{rows}</ol>",
-        encoding="utf-8",
-    )
-    return dest
-
-
 def build(out_dir: Path, notebooks: list[Path] | None = None, reveal: Path | None = None,
           mathjax: Path | None = None) -> list[Path]:
     """Export every notebook to ``out_dir``, with the assets and an index (``make slides``).
@@ -483,17 +462,20 @@ def build(out_dir: Path, notebooks: list[Path] | None = None, reveal: Path | Non
     list of Path
         The ``.slides.html`` files written, in order.
     """
-    from vidlab.tools.course import course_notebooks, title_and_summary
+    from vidlab.tools.course import course_notebooks, title_and_summary, write_index
 
     notebooks = course_notebooks() if notebooks is None else notebooks
     out_dir.mkdir(parents=True, exist_ok=True)
     copy_assets(out_dir, reveal, mathjax)
-    entries = []
+    decks, rows = [], []
     for path in notebooks:
         title, summary = title_and_summary(nbformat.read(path, as_version=4))
-        entries.append((export(path, out_dir), title, summary))
-    write_index(out_dir, entries)
-    return [path for path, _, _ in entries]
+        decks.append(export(path, out_dir))
+        rows.append((decks[-1].name, title, summary, ""))
+    write_index(out_dir / "index.html", "vidlab: video classification, hands-on (slides)",
+                "Arrow keys move between slides, s opens the speaker notes, f goes full "
+                "screen, Esc shows the overview.", rows)
+    return decks
 
 
 def main(argv: list[str] | None = None) -> int:
