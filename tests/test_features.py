@@ -83,7 +83,7 @@ def test_frame_batches_hold_whole_clips_in_record_order(backbone, records):
     assert [len(b) for b in batches] == [8, 8, 4]
     assert batches[0].shape[1:] == (backbone.input_size, backbone.input_size, 3)
     clips, _ = read_clips(records[4:5], num_frames=4, size=32, progress=False)
-    np.testing.assert_array_equal(batches[-1], features._prepare(clips[0], backbone))
+    np.testing.assert_array_equal(batches[-1], backbone.prepare(clips[0]))
 
 
 def test_a_broken_video_file_is_named_not_a_tensorflow_error(backbone, records, tmp_path):

@@ -83,6 +83,18 @@ class Backbone:
     classifier: object | None
     weights_id: str
 
+    def prepare(self, frames: np.ndarray) -> np.ndarray:
+        """Frames ``(B, H, W, 3)`` in [0, 255], resized to the input size and preprocessed.
+
+        The one place where frames meet a backbone: feature extraction, the labels of
+        :func:`describe_frames` and the notebooks' own pipelines all go through it.
+        """
+        frames = np.asarray(frames)
+        size = self.input_size
+        if frames.shape[1:3] != (size, size):
+            frames = resize_frames(frames, (size, size))
+        return np.asarray(self.preprocess(frames.astype(np.float32)), np.float32)
+
 
 class WeightsUnavailableError(RuntimeError):
     """Pretrained weights could not be loaded (offline, or a damaged weights file)."""
@@ -294,8 +306,7 @@ def describe_frames(backbone: Backbone, frames: np.ndarray) -> list[str]:
     ``shapes_vgg``, ``shapes_inception``: the predicted sprite kind and its probability; ImageNet
     backbones: the top ImageNet class and its probability.
     """
-    size = backbone.input_size
-    x = backbone.preprocess(resize_frames(np.asarray(frames), (size, size)).astype(np.float32))
+    x = backbone.prepare(frames)
     outputs = backbone.classifier.predict_on_batch(x)
     if backbone.name in QUICK_BACKBONES:
         probs = np.asarray(outputs["shape"])

@@ -12,15 +12,6 @@ from tqdm.auto import tqdm
 
 from vidlab import config
 from vidlab.download import atomic_path
-from vidlab.video import resize_frames
-
-
-def _prepare(frames: np.ndarray, backbone) -> np.ndarray:
-    """Frames ``(B, H, W, 3)`` in [0, 255], resized for ``backbone`` and preprocessed its way."""
-    size = backbone.input_size
-    if frames.shape[1:3] != (size, size):
-        frames = resize_frames(frames, (size, size))
-    return np.asarray(backbone.preprocess(frames.astype(np.float32)), np.float32)
 
 
 def _predict_batches(batches, backbone, total: int, progress: bool) -> np.ndarray:
@@ -62,7 +53,7 @@ def extract_features(clips: np.ndarray, backbone, batch_size: int = 256,
     if clips.ndim != 5 or clips.shape[-1] != 3:
         raise ValueError(f"clips must have shape (N, T, H, W, 3), got {clips.shape}")
     frames = clips.reshape((-1, *clips.shape[2:]))
-    batches = (_prepare(frames[start:start + batch_size], backbone)
+    batches = (backbone.prepare(frames[start:start + batch_size])
                for start in range(0, len(frames), batch_size))
     return _predict_batches(batches, backbone, len(frames), progress).reshape(
         *clips.shape[:2], -1)
@@ -86,7 +77,7 @@ def frame_batches(records, num_frames: int, size: int, backbone, clips_per_batch
         # make_dataset gives float32 in [0, 255] holding whole numbers: back to uint8 exactly,
         # so frames are resized as extract_features resizes them.
         frames = clips.reshape((-1, *clips.shape[2:])).astype(np.uint8)
-        return _prepare(frames, backbone)
+        return backbone.prepare(frames)
 
     def to_frames(clips, _labels):
         frames = tf.numpy_function(prepare, [clips], tf.float32)
@@ -236,12 +227,10 @@ def dataset_features(dataset, backbone, num_frames: int, size: int,
 
 def naive_extract(clips: np.ndarray, backbone) -> np.ndarray:
     """The slow recipe, for comparison only: one ``model.predict`` call per frame image."""
-    size = backbone.input_size
     out = []
     for clip in np.asarray(clips):
-        for frame in resize_frames(clip, (size, size)):
-            x = backbone.preprocess(frame[None].astype(np.float32))
-            out.append(backbone.model.predict(x, verbose=0)[0])
+        for frame in clip:
+            out.append(backbone.model.predict(backbone.prepare(frame[None]), verbose=0)[0])
     return np.array(out).reshape(len(clips), clips.shape[1], -1)
 
 
