@@ -69,6 +69,7 @@ import numpy as np
 from keras import layers
 
 from vidlab.download import atomic_path, file_sha256
+from vidlab.flow import normalize_flow
 
 #: Separator of the reference variable scopes, and what stands for it in Keras layer names.
 REFERENCE_SEPARATOR, KERAS_SEPARATOR = "/", "."
@@ -383,9 +384,11 @@ def preprocess_rgb(frames: np.ndarray, max_value: float = 255.0) -> np.ndarray:
 
 
 def preprocess_flow(flow: np.ndarray) -> np.ndarray:
-    """Clip optical flow (pixels per frame) to [-20, 20] and scale it to [-1, 1] (float32)."""
-    flow = np.asarray(flow, dtype=np.float32)
-    return np.clip(flow, -FLOW_CLIP, FLOW_CLIP) / np.float32(FLOW_CLIP)
+    """Clip optical flow (pixels per frame) to [-20, 20] and scale it to [-1, 1] (float32).
+
+    The reference I3D's flow input: :func:`vidlab.flow.normalize_flow` with its bound.
+    """
+    return normalize_flow(flow, FLOW_CLIP)
 
 
 def _reference_variables(model: keras.Model, stream: str) -> dict[str, keras.Variable]:
