@@ -6,7 +6,7 @@ It trains the same small convolutional network twice, from the same weights
 and seed, on notebook 04's temporal-stream input size (64x64 with 16 flow
 channels, random values): once by `model.fit(x, y)` on the arrays, where Keras
 builds its `tf.data` pipeline with autotuning on, and once on
-`vidlab.train.array_batches`, a pipeline of the same batch size with
+`vidlab.cpu.array_batches`, a pipeline of the same batch size with
 autotuning off, which `vidlab.train.fit` uses.  For every epoch after the
 first (which traces the step) it measures the pause from the start of the
 epoch to the start of its first batch, and prints the pauses, their sum and
@@ -29,7 +29,7 @@ import time
 import keras
 import numpy as np
 
-from vidlab import config, train
+from vidlab import config, cpu
 
 SHAPE = (64, 64, 16)
 NUM_CLASSES = 8
@@ -75,7 +75,7 @@ def train_once(x: np.ndarray, y: np.ndarray, epochs: int, autotune: bool) -> Epo
     if autotune:
         data = {"x": x, "y": y, "batch_size": BATCH_SIZE, "shuffle": True}
     else:
-        data = {"x": train.array_batches(x, y, BATCH_SIZE, shuffle=True), "shuffle": False}
+        data = {"x": cpu.array_batches(x, y, BATCH_SIZE, shuffle=True), "shuffle": False}
     model.fit(**data, epochs=epochs, callbacks=[clock], verbose=0)
     return clock
 

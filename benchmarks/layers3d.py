@@ -6,9 +6,9 @@ Run: `python benchmarks/layers3d.py [--batch-size 8] [--repeats 10]`, and again 
 It builds the mini-I3D exactly as notebook 05's cells write it (``build_mini_i3d`` with the
 quick profile's 16 frames of 64x64 and time stride 4 in the stem, weights inflated from
 ``shapes_inception``), whose convolutions and max pools are ``keras.layers.Conv3D`` and
-``MaxPooling3D``, and the copy :func:`vidlab.models.layers3d.with_2d_ops` makes of it, in
-which they are :class:`~vidlab.models.layers3d.StackedConv3D` and
-:class:`~vidlab.models.layers3d.SeparableMaxPooling3D`, with the same weights.  It first
+``MaxPooling3D``, and the copy :func:`vidlab.cpu.with_2d_ops` makes of it, in
+which they are :class:`~vidlab.cpu.StackedConv3D` and
+:class:`~vidlab.cpu.SeparableMaxPooling3D`, with the same weights.  It first
 checks that both predict the same on a random batch (the largest absolute difference of
 their softmax outputs), then times ``train_on_batch`` on a random batch with integer labels:
 two warm-up steps each (tracing), then ``--repeats`` steps each, alternating between the two
@@ -27,7 +27,7 @@ import numpy as np
 from keras import layers
 
 from vidlab import backbones, config
-from vidlab.models.layers3d import SeparableMaxPooling3D, StackedConv3D, with_2d_ops
+from vidlab.cpu import SeparableMaxPooling3D, StackedConv3D, with_2d_ops
 from vidlab.tools import course
 
 NUM_CLASSES = 8
@@ -102,14 +102,14 @@ def main(argv: list[str] | None = None) -> int:
     same = difference <= TOLERANCE
     print(f"predictions: max abs difference {difference:.1e} (<= {TOLERANCE:g}: {same})")
 
-    models = {"keras Conv3D/MaxPooling3D": keras_model, "vidlab.models.layers3d": vidlab_model}
+    models = {"keras Conv3D/MaxPooling3D": keras_model, "vidlab.cpu, 2D ops": vidlab_model}
     seconds = time_training(models, args.batch_size, args.repeats)
     per_clip = {name: 1000 * np.array(s) / args.batch_size for name, s in seconds.items()}
     print(f"{'layers':<28}{'median ms/clip':>16}{'fastest ms/clip':>17}")
     for name, ms in per_clip.items():
         print(f"{name:<28}{np.median(ms):>16.1f}{ms.min():>17.1f}")
     keras_ms, vidlab_ms = (np.median(ms) for ms in per_clip.values())
-    print(f"speed-up of vidlab.models.layers3d (median): {keras_ms / vidlab_ms:.1f}x")
+    print(f"speed-up of the 2D ops (median): {keras_ms / vidlab_ms:.1f}x")
     return 0 if same else 1
 
 

@@ -172,23 +172,6 @@ def test_fit_repeats_itself_after_the_same_seed_and_not_after_another():
     assert first["loss"] != other["loss"]
 
 
-def test_array_batches_visit_every_sample_once_per_epoch_in_a_new_order():
-    if keras.backend.backend() != "tensorflow":
-        pytest.skip("the tf.data pipeline is the TensorFlow backend's")
-    x, y = blobs(70)
-
-    shuffled = train.array_batches(x, y, 16, shuffle=True, seed=0)
-    in_order = train.array_batches(x, y, 16, shuffle=False)
-
-    epochs = [np.concatenate([batch_x.numpy() for batch_x, _ in shuffled]) for _ in range(2)]
-    assert [len(batch_y) for _, batch_y in shuffled] == [16, 16, 16, 16, 6]
-    for features in epochs:
-        assert np.array_equal(np.sort(features, axis=0), np.sort(x, axis=0))  # all there ...
-        assert not np.array_equal(features, x)  # ... shuffled ...
-    assert not np.array_equal(epochs[0], epochs[1])  # ... anew every epoch
-    assert np.array_equal(np.concatenate([batch_x.numpy() for batch_x, _ in in_order]), x)
-
-
 def test_fit_and_evaluate_take_datasets_of_batches():
     import tensorflow as tf
 

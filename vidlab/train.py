@@ -13,12 +13,8 @@ bit-identical from one run to the next on the same machine (seeded, with
 TensorFlow op determinism); the training time is printed as ``12.3 s``, which
 the notebooks' sanitizer ignores.
 
-Arrays reach ``model.fit`` as a ``tf.data`` pipeline built here
-(:func:`array_batches`: shuffled with the seed, batched, tf.data's autotuning
-off) rather than as arrays.  From arrays Keras builds a pipeline with
-autotuning on, and TensorFlow 2.21 then often pauses, idle, at the start of an
-epoch (up to 2.6 s on a 2-core CPU) while it shuts down the previous epoch's
-pipeline; ``benchmarks/epoch_start.py`` measures the pauses both ways.
+Arrays reach ``model.fit`` as a ``tf.data`` pipeline with autotuning off
+(:func:`vidlab.cpu.array_batches`, which says why).
 """
 
 from __future__ import annotations
@@ -31,6 +27,8 @@ import keras
 import numpy as np
 from sklearn.metrics import classification_report, confusion_matrix
 from sklearn.model_selection import GroupShuffleSplit
+
+from vidlab import cpu
 
 
 def split_by_group(records: Sequence, fraction: float = 0.2,
@@ -83,27 +81,6 @@ class CompactLog(keras.callbacks.Callback):
     def on_train_end(self, logs=None):
         if self._last is not None:  # the last epoch, if its line was not printed yet
             print(self._line(*self._last))
-
-
-def array_batches(x, y, batch_size: int, shuffle: bool, seed: int = 0):
-    """``(x, y)`` as a ``tf.data.Dataset`` of batches, tf.data's autotuning off.
-
-    With ``shuffle``, the order changes every epoch and repeats from one run to
-    the next (it follows ``seed``).  Why autotuning is off: this module's
-    docstring.  On a backend other than TensorFlow this returns ``None`` and
-    :func:`fit` passes the arrays to Keras as they are.
-    """
-    if keras.backend.backend() != "tensorflow":
-        return None
-    # TensorFlow is imported here, not at the top: the module also serves the JAX backend.
-    import tensorflow as tf
-
-    dataset = tf.data.Dataset.from_tensor_slices((x, y))
-    if shuffle:
-        dataset = dataset.shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
-    options = tf.data.Options()
-    options.autotune.enabled = False
-    return dataset.batch(batch_size).with_options(options)
 
 
 def fit(
@@ -179,13 +156,13 @@ def fit(
 
 
 def _batches(data, batch_size: int, shuffle: bool):
-    """``(x, y)`` arrays as :func:`array_batches` (on another backend, as they are); a dataset
-    as it is."""
+    """``(x, y)`` arrays as :func:`vidlab.cpu.array_batches` (on another backend, as they
+    are); a dataset as it is."""
     if not isinstance(data, tuple):
         return data  # a dataset of (inputs, labels) batches: it batches and shuffles itself
     x, y = data
     seed = int(np.random.randint(2**31)) if shuffle else 0  # noqa: NPY002 -- the seeded state
-    batches = array_batches(x, y, batch_size, shuffle, seed)
+    batches = cpu.array_batches(x, y, batch_size, shuffle, seed)
     return (x, y) if batches is None else batches
 
 

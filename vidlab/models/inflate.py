@@ -59,7 +59,7 @@ Activation, ReLU, Dropout, Rescaling     the same layer
 Add, Concatenate                         the same layer
 =======================================  ==============================================
 
-The 3D layers are Keras's own; :func:`vidlab.models.layers3d.with_2d_ops` makes
+The 3D layers are Keras's own; :func:`vidlab.cpu.fast_3d` makes
 a copy that computes them with 2D operations, far faster to train with
 TensorFlow on a CPU without oneDNN's kernels.
 
@@ -80,7 +80,7 @@ import keras
 import numpy as np
 from keras import layers, ops
 
-from vidlab.models.layers3d import repeat_edge_frames
+from vidlab.cpu import repeat_edge_frames
 
 #: Temporal padding modes of :func:`inflate`.
 PADDINGS = ("zeros", "replicate")

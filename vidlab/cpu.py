@@ -1,33 +1,41 @@
-"""Conv3D and MaxPooling3D computed with 2D operations: the same numbers, fast without oneDNN.
+"""TensorFlow-on-CPU speed work: what it is, where it pays, and the benchmark that says so.
 
-Training through TensorFlow's own CPU kernels for ``Conv3D`` and
-``MaxPooling3D`` can be far slower than through their 2D counterparts.
-``benchmarks/layers3d.py`` on a busy 2-core CPU, a training step of notebook
-05's mini-I3D (batch of 8): without oneDNN's kernels (``TF_ENABLE_ONEDNN_OPTS=0``,
-the second pass of ``make test``) 1209 ms per clip with Keras's 3D layers
-against 17 with the layers here; with oneDNN's kernels, 16 against 26, Keras's
-own ahead.  The layers here are fast on both paths.  Both operations can be
-written with 2D ones:
+Nothing here changes a number a model computes (beyond float rounding); each piece only
+changes how long it takes on a CPU, and each has a benchmark in ``benchmarks/``:
+
+* :func:`array_batches` (``benchmarks/epoch_start.py``): arrays become a ``tf.data``
+  pipeline with autotuning off.  From arrays Keras builds a pipeline with autotuning on,
+  and TensorFlow 2.21 then often pauses, idle, at the start of an epoch (up to 2.6 s on a
+  2-core CPU) while it shuts down the previous epoch's pipeline.  :func:`vidlab.train.fit`
+  feeds arrays through it.
+* :func:`fast_3d` with :class:`StackedConv3D` and :class:`SeparableMaxPooling3D`
+  (``benchmarks/layers3d.py``): without oneDNN's kernels (``TF_ENABLE_ONEDNN_OPTS=0``,
+  the second pass of ``make test``), TensorFlow trains ``Conv3D`` and ``MaxPooling3D``
+  with slow generic CPU kernels, and the same layers computed with 2D operations train
+  tens of times faster; with oneDNN's kernels (the default) Keras's own are faster.
+  :func:`fast_3d` gives a model the 2D-op layers only where they pay.  Notebook 05 trains
+  its mini-I3D through it.
+* The choice between decoding clips first and decoding them beside the model
+  (:func:`vidlab.features.dataset_features`, ``benchmarks/feature_extraction.py``) is
+  made there: overlapping pays on a GPU, not on a 2-core CPU.
+
+How each 3D operation is written with 2D ones:
 
 * A 3D convolution with a ``kt x kh x kw`` kernel is, for each output frame, a
   2D convolution of the ``kt`` input frames it reads, stacked along channels,
-  with the kernel's ``kt`` slices stacked the same way
-  (:class:`StackedConv3D`).
+  with the kernel's ``kt`` slices stacked the same way (:class:`StackedConv3D`).
 * A 3D max pool is a 2D max pool of every frame, then a maximum over each
   window of ``kt`` frames (:class:`SeparableMaxPooling3D`): a maximum over a
   box is the maximum over time of the maxima over space.
 
-Both layers subclass the Keras layer they replace, keep its weights, config
-and output shape, and fall back to it where the 2D route does not apply (an
-unknown number of frames, dilation in time, grouped convolution).
-:func:`with_2d_ops` returns a copy of a model written with Keras's own layers
-in which they stand in for them: notebook 05 writes its mini-I3D with
-``keras.layers.Conv3D`` and ``MaxPooling3D`` and trains this copy.  The
-full-size :func:`vidlab.models.i3d.InceptionI3D`, which runs on GPUs, keeps
-Keras's own.
+Both layers subclass the Keras layer they replace, keep its weights, config and
+output shape, and fall back to it where the 2D route does not apply (an unknown
+number of frames, dilation in time, grouped convolution).
 """
 
 from __future__ import annotations
+
+import os
 
 import keras
 import numpy as np
@@ -154,7 +162,7 @@ def with_2d_ops(model: keras.Model) -> keras.Model:
     same config (name included); every other layer is cloned as it is.  The
     copy holds ``model``'s weights and computes the same numbers, to float
     rounding.  On a CPU without oneDNN's kernels it trains far faster; with
-    them, somewhat slower (``benchmarks/layers3d.py``).
+    them, slower (``benchmarks/layers3d.py``): :func:`fast_3d` chooses.
 
     Parameters
     ----------
@@ -173,3 +181,58 @@ def with_2d_ops(model: keras.Model) -> keras.Model:
     copy = keras.models.clone_model(model, clone_function=clone)
     copy.set_weights(model.get_weights())
     return copy
+
+
+def array_batches(x, y, batch_size: int, shuffle: bool, seed: int = 0):
+    """``(x, y)`` as a ``tf.data.Dataset`` of batches, tf.data's autotuning off.
+
+    With ``shuffle``, the order changes every epoch and repeats from one run to
+    the next (it follows ``seed``).  Why autotuning is off: this module's
+    docstring.  On a backend other than TensorFlow this returns ``None`` and
+    :func:`fit` passes the arrays to Keras as they are.
+    """
+    if keras.backend.backend() != "tensorflow":
+        return None
+    # TensorFlow is imported here, not at the top: the module also serves the JAX backend.
+    import tensorflow as tf
+
+    dataset = tf.data.Dataset.from_tensor_slices((x, y))
+    if shuffle:
+        dataset = dataset.shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
+    options = tf.data.Options()
+    options.autotune.enabled = False
+    return dataset.batch(batch_size).with_options(options)
+
+
+def slow_3d_kernels() -> bool:
+    """Whether training ``Conv3D`` and ``MaxPooling3D`` goes through TensorFlow's slow kernels.
+
+    True on the TensorFlow backend, on a CPU, with oneDNN's kernels turned off
+    (``TF_ENABLE_ONEDNN_OPTS=0``): there a training step of notebook 05's mini-I3D is
+    tens of times slower with Keras's 3D layers than with the 2D-op ones
+    (``benchmarks/layers3d.py`` prints both).
+    """
+    if keras.backend.backend() != "tensorflow" or os.environ.get("TF_ENABLE_ONEDNN_OPTS") != "0":
+        return False
+    import tensorflow as tf  # the TensorFlow backend is in use: it is already imported
+
+    return not tf.config.list_physical_devices("GPU")
+
+
+def fast_3d(model: keras.Model) -> keras.Model:
+    """``model`` as it is, or where TensorFlow's 3D kernels are slow, its 2D-op copy.
+
+    The copy (:func:`with_2d_ops`) holds the same weights and computes the same
+    numbers to float rounding; only the time a training step takes differs.
+
+    Parameters
+    ----------
+    model
+        A functional or Sequential Keras model with ``Conv3D``/``MaxPooling3D`` layers.
+
+    Returns
+    -------
+    keras.Model
+        ``model`` itself, or the copy when :func:`slow_3d_kernels`.
+    """
+    return with_2d_ops(model) if slow_3d_kernels() else model

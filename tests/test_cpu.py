@@ -1,4 +1,4 @@
-"""Conv3D and MaxPooling3D through 2D operations: the same outputs, gradients, configs and files."""
+"""vidlab.cpu: the same numbers faster on a CPU (2D-op Conv3D and pooling, tf.data batches)."""
 
 import itertools
 
@@ -8,7 +8,8 @@ import pytest
 import tensorflow as tf
 from keras import layers
 
-from vidlab.models.layers3d import (
+from vidlab import cpu
+from vidlab.cpu import (
     SeparableMaxPooling3D,
     StackedConv3D,
     repeat_edge_frames,
@@ -240,3 +241,48 @@ def test_repeat_edge_frames_pads_time_with_copies_of_the_first_and_last_frames(b
 
     expected = np.concatenate([x[:, :1]] * before + [x] + [x[:, -1:]] * after, axis=1)
     np.testing.assert_array_equal(padded, expected)
+
+
+def test_fast_3d_keeps_keras_layers_where_they_are_fast(monkeypatch):
+    monkeypatch.delenv("TF_ENABLE_ONEDNN_OPTS", raising=False)
+    model = keras.Sequential([keras.Input((4, HEIGHT, WIDTH, CHANNELS)),
+                              layers.Conv3D(FILTERS, 3, padding="same")])
+
+    assert cpu.fast_3d(model) is model
+
+
+def test_fast_3d_gives_the_2d_op_copy_where_tensorflows_3d_kernels_are_slow(monkeypatch):
+    monkeypatch.setenv("TF_ENABLE_ONEDNN_OPTS", "0")
+    model = keras.Sequential([keras.Input((4, HEIGHT, WIDTH, CHANNELS)),
+                              layers.Conv3D(FILTERS, 3, padding="same", name="conv")])
+
+    fast = cpu.fast_3d(model)
+
+    assert type(fast.get_layer("conv")) is StackedConv3D
+    x = video(4)
+    np.testing.assert_allclose(fast(x), model(x), rtol=1e-5, atol=1e-5)
+
+
+def blobs(n=70, seed=0):
+    rng = np.random.default_rng(seed)
+    y = np.arange(n) % 2
+    return (rng.normal(size=(n, 4)) + 1.5 * y[:, None]).astype("float32"), y
+
+
+def test_array_batches_visit_every_sample_once_per_epoch_in_a_new_order():
+    if keras.backend.backend() != "tensorflow":
+        pytest.skip("the tf.data pipeline is the TensorFlow backend's")
+    x, y = blobs(70)
+
+    shuffled = cpu.array_batches(x, y, 16, shuffle=True, seed=0)
+    in_order = cpu.array_batches(x, y, 16, shuffle=False)
+
+    epochs = [np.concatenate([batch_x.numpy() for batch_x, _ in shuffled]) for _ in range(2)]
+    assert [len(batch_y) for _, batch_y in shuffled] == [16, 16, 16, 16, 6]
+    for features in epochs:
+        assert np.array_equal(np.sort(features, axis=0), np.sort(x, axis=0))  # all there ...
+        assert not np.array_equal(features, x)  # ... shuffled ...
+    assert not np.array_equal(epochs[0], epochs[1])  # ... anew every epoch
+    assert np.array_equal(np.concatenate([batch_x.numpy() for batch_x, _ in in_order]), x)
+
+
