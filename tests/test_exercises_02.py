@@ -21,15 +21,10 @@ NOTEBOOK = ROOT / "notebooks" / "02_lstm_forecasting.ipynb"
 SOLUTIONS = ROOT / "notebooks" / "solutions" / "02_lstm_forecasting"
 
 
-def verdict(capsys) -> tuple[str, str]:
-    out = capsys.readouterr().out
-    return out.split("]")[0].lstrip("["), out
-
-
-def solution(name: str, capsys) -> tuple[dict, str, str]:
+def solution(name: str, verdict) -> tuple[dict, str, str]:
     """Run a solution file as ``%load`` + run would; return its names, verdict and output."""
     namespace = runpy.run_path(str(SOLUTIONS / f"{name}.py"))
-    return (namespace, *verdict(capsys))
+    return (namespace, *verdict())
 
 
 def test_the_notebook_points_to_every_solution_and_every_one_exists():
@@ -41,7 +36,7 @@ def test_the_notebook_points_to_every_solution_and_every_one_exists():
     assert len(loaded) == 4
 
 
-def test_todo_raises_not_implemented_and_the_check_says_not_attempted(capsys):
+def test_todo_raises_not_implemented_and_the_check_says_not_attempted(verdict):
     with pytest.raises(NotImplementedError, match="the output gate"):
         exercises.todo("the output gate")
 
@@ -49,7 +44,7 @@ def test_todo_raises_not_implemented_and_the_check_says_not_attempted(capsys):
         return exercises.todo("the output gate")
 
     exercises.check_peephole_step(stub)
-    status, out = verdict(capsys)
+    status, out = verdict()
     assert status == exercises.TODO
     assert "not attempted yet" in out
 
@@ -57,44 +52,44 @@ def test_todo_raises_not_implemented_and_the_check_says_not_attempted(capsys):
 # --------------------------------------------------------------------------- exercise 1
 
 
-def test_split_sequence_multi_check_accepts_the_solution(capsys):
-    _, status, _ = solution("split_sequence_multi", capsys)
+def test_split_sequence_multi_check_accepts_the_solution(verdict):
+    _, status, _ = solution("split_sequence_multi", verdict)
     assert status == exercises.PASS
 
 
-def test_split_sequence_multi_check_rejects_a_missing_last_window(capsys):
-    right = solution("split_sequence_multi", capsys)[0]["split_sequence_multi"]
+def test_split_sequence_multi_check_rejects_a_missing_last_window(verdict):
+    right = solution("split_sequence_multi", verdict)[0]["split_sequence_multi"]
 
     def one_window_short(seq, n_in, n_out):
         X, y = right(seq, n_in, n_out)
         return X[:-1], y[:-1]
 
     exercises.check_split_sequence_multi(one_window_short)
-    status, out = verdict(capsys)
+    status, out = verdict()
     assert status == exercises.FAIL
     assert "should have shape (5, 3), yours has (4, 3)" in out
     assert "hint" in out
 
 
-def test_split_sequence_multi_check_rejects_targets_taken_from_the_window(capsys):
-    right = solution("split_sequence_multi", capsys)[0]["split_sequence_multi"]
+def test_split_sequence_multi_check_rejects_targets_taken_from_the_window(verdict):
+    right = solution("split_sequence_multi", verdict)[0]["split_sequence_multi"]
 
     def overlapping(seq, n_in, n_out):
         X, _ = right(seq, n_in, n_out)
         return X, X[:, -n_out:]
 
     exercises.check_split_sequence_multi(overlapping)
-    status, out = verdict(capsys)
+    status, out = verdict()
     assert status == exercises.FAIL
     assert "y (with n_in=3, n_out=2" in out
 
 
-def test_split_sequence_multi_check_reports_a_stub_as_not_attempted(capsys):
+def test_split_sequence_multi_check_reports_a_stub_as_not_attempted(verdict):
     def stub(seq, n_in, n_out):
         raise NotImplementedError
 
     exercises.check_split_sequence_multi(stub)
-    assert verdict(capsys)[0] == exercises.TODO
+    assert verdict()[0] == exercises.TODO
 
 
 # --------------------------------------------------------------------------- exercise 2
@@ -110,8 +105,8 @@ def relu_lstm(units=32, **kwargs):
     return layers.LSTM(units, activation="relu", **kwargs)
 
 
-def test_deeper_stack_check_accepts_the_solution_after_training_it(capsys):
-    _, status, out = solution("deeper_stack", capsys)
+def test_deeper_stack_check_accepts_the_solution_after_training_it(verdict):
+    _, status, out = solution("deeper_stack", verdict)
     assert status == exercises.PASS, out
 
 
@@ -140,14 +135,14 @@ def test_deeper_stack_check_accepts_the_solution_after_training_it(capsys):
     ids=["middle_lstm_returns_one_vector", "last_lstm_returns_a_sequence", "two_layers",
          "wrong_width", "tanh", "two_outputs", "no_input"],
 )
-def test_deeper_stack_check_names_what_is_wrong_with_the_architecture(build, message, capsys):
+def test_deeper_stack_check_names_what_is_wrong_with_the_architecture(build, message, verdict):
     exercises.check_deeper_stack(build)
-    status, out = verdict(capsys)
+    status, out = verdict()
     assert status == exercises.FAIL
     assert message in out
 
 
-def test_deeper_stack_check_rejects_the_right_layers_that_cannot_forecast(capsys):
+def test_deeper_stack_check_rejects_the_right_layers_that_cannot_forecast(verdict):
     """The held-out number: a frozen all-zero head keeps the forecast at 0, far from 100."""
     def frozen_head():
         head = layers.Dense(1, kernel_initializer="zeros", trainable=False)
@@ -155,17 +150,17 @@ def test_deeper_stack_check_rejects_the_right_layers_that_cannot_forecast(capsys
                      relu_lstm(), head=head)
 
     exercises.check_deeper_stack(frozen_head)
-    status, out = verdict(capsys)
+    status, out = verdict()
     assert status == exercises.FAIL
     assert "the architecture is right, but after 300 updates your model forecasts 0.00" in out
 
 
-def test_deeper_stack_check_reports_a_stub_as_not_attempted(capsys):
+def test_deeper_stack_check_reports_a_stub_as_not_attempted(verdict):
     def stub():
         raise NotImplementedError
 
     exercises.check_deeper_stack(stub)
-    assert verdict(capsys)[0] == exercises.TODO
+    assert verdict()[0] == exercises.TODO
 
 
 def test_deeper_stack_parameter_count_is_what_keras_counts():
@@ -176,14 +171,14 @@ def test_deeper_stack_parameter_count_is_what_keras_counts():
 # --------------------------------------------------------------------------- exercise 3
 
 
-def test_lstm_param_count_check_accepts_the_solution(capsys):
-    _, status, _ = solution("lstm_param_count", capsys)
+def test_lstm_param_count_check_accepts_the_solution(verdict):
+    _, status, _ = solution("lstm_param_count", verdict)
     assert status == exercises.PASS
 
 
-def test_lstm_param_count_check_rejects_a_count_without_biases(capsys):
+def test_lstm_param_count_check_rejects_a_count_without_biases(verdict):
     exercises.check_lstm_param_count(lambda units, d: 4 * units * (d + units))
-    status, out = verdict(capsys)
+    status, out = verdict()
     assert status == exercises.FAIL
     assert "has 10400 weights, you counted 10200" in out
 
@@ -200,8 +195,8 @@ def test_lstm_param_count_agrees_with_keras():
 
 
 @pytest.fixture
-def peephole_step(capsys):
-    namespace, status, _ = solution("peephole_step", capsys)
+def peephole_step(verdict):
+    namespace, status, _ = solution("peephole_step", verdict)
     assert status == exercises.PASS
     return namespace["peephole_step"]
 
@@ -211,18 +206,18 @@ def test_peephole_check_accepts_the_solution(peephole_step):
     assert callable(peephole_step)
 
 
-def test_peephole_check_rejects_a_step_without_peepholes(peephole_step, capsys):
+def test_peephole_check_rejects_a_step_without_peepholes(peephole_step, verdict):
     def plain(x_t, h_prev, c_prev, kernel, recurrent_kernel, bias, peephole):
         return peephole_step(x_t, h_prev, c_prev, kernel, recurrent_kernel, bias,
                              np.zeros_like(peephole))
 
     exercises.check_peephole_step(plain)
-    status, out = verdict(capsys)
+    status, out = verdict()
     assert status == exercises.FAIL
     assert "what an LSTM without peepholes gives" in out
 
 
-def test_peephole_check_rejects_an_output_gate_that_reads_the_old_cell(capsys):
+def test_peephole_check_rejects_an_output_gate_that_reads_the_old_cell(verdict):
     def sigmoid(z):
         return 1 / (1 + np.exp(-z))
 
@@ -233,26 +228,26 @@ def test_peephole_check_rejects_an_output_gate_that_reads_the_old_cell(capsys):
         return sigmoid(z_o + peephole[2] * c_prev) * np.tanh(c_t), c_t
 
     exercises.check_peephole_step(old_cell)
-    status, out = verdict(capsys)
+    status, out = verdict()
     assert status == exercises.FAIL
     assert "your output gate reads c_prev" in out
 
 
-def test_peephole_check_rejects_a_forget_gate_without_its_peephole(peephole_step, capsys):
+def test_peephole_check_rejects_a_forget_gate_without_its_peephole(peephole_step, verdict):
     def no_forget_peephole(x_t, h_prev, c_prev, kernel, recurrent_kernel, bias, peephole):
         # Only the forget gate's row is zeroed: neither named mistake, still wrong.
         return peephole_step(x_t, h_prev, c_prev, kernel, recurrent_kernel, bias,
                              peephole * np.array([[1.0], [0.0], [1.0]]))
 
     exercises.check_peephole_step(no_forget_peephole)
-    status, out = verdict(capsys)
+    status, out = verdict()
     assert status == exercises.FAIL
     assert "the new cell state c_t has the right shape but different values" in out
     assert "elementwise" in out
 
 
-def test_peephole_check_rejects_a_step_that_returns_only_h(peephole_step, capsys):
+def test_peephole_check_rejects_a_step_that_returns_only_h(peephole_step, verdict):
     exercises.check_peephole_step(lambda *args: peephole_step(*args)[0])
-    status, out = verdict(capsys)
+    status, out = verdict()
     assert status == exercises.FAIL
     assert "(h_t, c_t)" in out

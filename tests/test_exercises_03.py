@@ -24,17 +24,13 @@ def solution(name):
     return getattr(module, name)
 
 
-def verdict(capsys) -> str:
-    return capsys.readouterr().out.split("]")[0].lstrip("[")
-
-
 def random_split(num_clips, fraction, seed):
     return solution("random_clip_split")(num_clips, fraction, seed)
 
 
-def test_param_count_check_accepts_the_reference_solution(capsys):
+def test_param_count_check_accepts_the_reference_solution(verdict):
     exercises.check_recurrent_param_count(solution("recurrent_param_count"))
-    assert verdict(capsys) == exercises.PASS
+    assert verdict()[0] == exercises.PASS
 
 
 def test_param_count_check_rejects_a_gru_with_one_bias_per_gate(capsys):
@@ -48,15 +44,15 @@ def test_param_count_check_rejects_a_gru_with_one_bias_per_gate(capsys):
     assert "GRU" in out and "hint" in out
 
 
-def test_param_count_check_rejects_a_forgotten_recurrent_kernel(capsys):
+def test_param_count_check_rejects_a_forgotten_recurrent_kernel(verdict):
     exercises.check_recurrent_param_count(
         lambda cell, units, input_dim: (4 if cell == "lstm" else 3) * (input_dim + 1) * units)
-    assert verdict(capsys) == exercises.FAIL
+    assert verdict()[0] == exercises.FAIL
 
 
-def test_random_split_check_accepts_the_reference_solution(capsys):
+def test_random_split_check_accepts_the_reference_solution(verdict):
     exercises.check_random_clip_split(solution("random_clip_split"))
-    assert verdict(capsys) == exercises.PASS
+    assert verdict()[0] == exercises.PASS
 
 
 def test_random_split_check_rejects_a_block_of_consecutive_clips(capsys):
@@ -77,25 +73,25 @@ def test_random_split_check_rejects_a_split_that_ignores_the_seed(capsys):
     assert "seed" in out
 
 
-def test_random_split_check_rejects_clips_lost_or_repeated(capsys):
+def test_random_split_check_rejects_clips_lost_or_repeated(verdict):
     def repeated(num_clips, fraction, seed):
         fit_part, held_out = random_split(num_clips, fraction, seed)
         return np.concatenate([fit_part, held_out[:1]]), held_out
 
     exercises.check_random_clip_split(repeated)
-    assert verdict(capsys) == exercises.FAIL
+    assert verdict()[0] == exercises.FAIL
 
 
-def test_shipped_stubs_are_reported_as_not_attempted(capsys):
+def test_shipped_stubs_are_reported_as_not_attempted(verdict):
     def stub(*args):
         raise NotImplementedError
 
     exercises.check_recurrent_param_count(stub)
-    assert verdict(capsys) == exercises.TODO
+    assert verdict()[0] == exercises.TODO
     exercises.check_random_clip_split(stub)
-    assert verdict(capsys) == exercises.TODO
+    assert verdict()[0] == exercises.TODO
     exercises.check_small_gru_head(stub, *toy_splits(), pooling_accuracy=0.5)
-    assert verdict(capsys) == exercises.TODO
+    assert verdict()[0] == exercises.TODO
 
 
 # --------------------------------------------------------------------------- exercise 3

@@ -30,11 +30,6 @@ inflate_conv = solution("inflate_conv")
 minimum_length = solution("minimum_length")
 
 
-def verdict(capsys) -> tuple[str, str]:
-    out = capsys.readouterr().out
-    return out.split("]")[0].lstrip("["), out
-
-
 def stub(*args):
     raise NotImplementedError
 
@@ -81,9 +76,9 @@ def strided_in_time(conv_2d, kt):
     return conv_3d
 
 
-def test_inflate_conv_check_passes_the_reference_solution(capsys, trained_conv):
+def test_inflate_conv_check_passes_the_reference_solution(verdict, trained_conv):
     exercises.check_inflate_conv(inflate_conv, trained_conv)
-    assert verdict(capsys)[0] == exercises.PASS
+    assert verdict()[0] == exercises.PASS
 
 
 @pytest.mark.parametrize(("wrong", "message"), [
@@ -93,28 +88,28 @@ def test_inflate_conv_check_passes_the_reference_solution(capsys, trained_conv):
     (without_bias, "plus its biases"),
     (strided_in_time, "stride 1 in time"),
 ], ids=["the 2D layer itself", "no division", "all in the centre", "no bias", "time stride 2"])
-def test_inflate_conv_check_fails_a_wrong_answer_and_says_why(capsys, trained_conv, wrong,
-                                                                message):
+def test_inflate_conv_check_fails_a_wrong_answer_and_says_why(verdict, trained_conv, wrong,
+                                                              message):
     exercises.check_inflate_conv(wrong, trained_conv)
-    result, out = verdict(capsys)
+    result, out = verdict()
     assert result == exercises.FAIL
     assert message in out and "hint" in out
 
 
-def test_minimum_frames_check_passes_the_reference_solution(capsys):
+def test_minimum_frames_check_passes_the_reference_solution(verdict):
     exercises.check_minimum_frames(minimum_length)
-    assert verdict(capsys)[0] == exercises.PASS
+    assert verdict()[0] == exercises.PASS
 
 
-def test_minimum_frames_check_fails_multiplying_the_strides(capsys):
+def test_minimum_frames_check_fails_multiplying_the_strides(verdict):
     exercises.check_minimum_frames(lambda strides, window: window * int(np.prod(strides)))
-    result, out = verdict(capsys)
+    result, out = verdict()
     assert result == exercises.FAIL
     assert "i3d.minimum_frames()" in out and "is 9" in out
 
 
-def test_shipped_stubs_are_reported_as_not_attempted(capsys, trained_conv):
+def test_shipped_stubs_are_reported_as_not_attempted(verdict, trained_conv):
     exercises.check_inflate_conv(stub, trained_conv)
-    assert verdict(capsys)[0] == exercises.TODO
+    assert verdict()[0] == exercises.TODO
     exercises.check_minimum_frames(stub)
-    assert verdict(capsys)[0] == exercises.TODO
+    assert verdict()[0] == exercises.TODO
