@@ -4,25 +4,18 @@ The reference solutions are the files the notebook tells a student to `%load`, i
 notebooks/solutions/01_frame_features/; they are imported here, not copied.
 """
 
-import importlib.util
-from pathlib import Path
 
 import keras
 import numpy as np
 import pytest
+import solutions
 from keras import layers
 
 from vidlab import exercises
 
-SOLUTIONS = Path(__file__).resolve().parent.parent / "notebooks" / "solutions" / "01_frame_features"
-
 
 def solution(name: str):
-    """The function ``name`` of the solution file ``name.py``."""
-    spec = importlib.util.spec_from_file_location(f"solution_01_{name}", SOLUTIONS / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return getattr(module, name)
+    return solutions.solution("01_frame_features", name)
 
 
 def not_attempted(*args):
@@ -30,7 +23,7 @@ def not_attempted(*args):
 
 
 def test_every_exercise_has_one_solution_file():
-    assert sorted(p.stem for p in SOLUTIONS.glob("*.py")) == [
+    assert sorted(p.stem for p in (solutions.FOLDER / "01_frame_features").glob("*.py")) == [
         "mean_std_pool", "order_aware_descriptor", "pooled_extractor"]
 
 

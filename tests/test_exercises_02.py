@@ -6,12 +6,12 @@ The reference solutions are the files a student loads with ``%load`` from
 
 import json
 import re
-import runpy
 from pathlib import Path
 
 import keras
 import numpy as np
 import pytest
+import solutions
 from keras import layers
 
 from vidlab import exercises
@@ -23,8 +23,7 @@ SOLUTIONS = ROOT / "notebooks" / "solutions" / "02_lstm_forecasting"
 
 def solution(name: str, verdict) -> tuple[dict, str, str]:
     """Run a solution file as ``%load`` + run would; return its names, verdict and output."""
-    namespace = runpy.run_path(str(SOLUTIONS / f"{name}.py"))
-    return (namespace, *verdict())
+    return (solutions.namespace("02_lstm_forecasting", name), *verdict())
 
 
 def test_the_notebook_points_to_every_solution_and_every_one_exists():

@@ -4,24 +4,17 @@ The right answers are the reference solutions in ``notebooks/solutions/03_cnn_rn
 the notebook tells a student to ``%load``.
 """
 
-import importlib.util
-from pathlib import Path
 
 import keras
 import numpy as np
 import pytest
+import solutions
 
 from vidlab import exercises
 
-SOLUTIONS = Path(__file__).resolve().parent.parent / "notebooks" / "solutions" / "03_cnn_rnn"
-
 
 def solution(name):
-    """The function ``name`` of the solution file ``name.py``."""
-    spec = importlib.util.spec_from_file_location(f"solution_03_{name}", SOLUTIONS / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return getattr(module, name)
+    return solutions.solution("03_cnn_rnn", name)
 
 
 def random_split(num_clips, fraction, seed):

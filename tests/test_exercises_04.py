@@ -5,25 +5,18 @@ The reference solutions are the files the notebook points students to
 wrong answers, and must fail them with a message that says what is wrong.
 """
 
-import importlib.util
-from pathlib import Path
 
 import keras
 import numpy as np
 import pytest
+import solutions
 from keras import layers
 
 from vidlab import exercises
 
-SOLUTIONS = Path(__file__).resolve().parent.parent / "notebooks" / "solutions" / "04_two_stream"
-
 
 def solution(name: str, function: str):
-    """``function`` from the solution file ``name``.py, imported as a module (its check not run)."""
-    spec = importlib.util.spec_from_file_location(f"solution_04_{name}", SOLUTIONS / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return getattr(module, function)
+    return solutions.solution("04_two_stream", name, function)
 
 
 def failure(capsys) -> str:
@@ -34,7 +27,7 @@ def failure(capsys) -> str:
 
 
 def test_every_exercise_of_the_notebook_has_a_solution_file():
-    assert sorted(p.name for p in SOLUTIONS.glob("*.py")) == [
+    assert sorted(p.name for p in (solutions.FOLDER / "04_two_stream").glob("*.py")) == [
         "flow_conv.py", "stack_flow.py", "two_stream.py"]
 
 

@@ -5,25 +5,18 @@ The reference solutions are the files the notebook tells a stuck student to ``%l
 its check must say FAIL with a message that names the mistake.
 """
 
-import importlib.util
-from pathlib import Path
 
 import keras
 import numpy as np
 import pytest
+import solutions
 
 from vidlab import exercises
 from vidlab.models.inception2d import InceptionV1Mini
 
-SOLUTIONS = Path(__file__).resolve().parent.parent / "notebooks" / "solutions" / "05_i3d"
-
 
 def solution(name: str):
-    """The function ``name`` from ``notebooks/solutions/05_i3d/<name>.py``."""
-    spec = importlib.util.spec_from_file_location(f"solution_05_{name}", SOLUTIONS / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return getattr(module, name)
+    return solutions.solution("05_i3d", name)
 
 
 inflate_conv = solution("inflate_conv")
