@@ -14,7 +14,19 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import NoReturn
 
+import keras
 import numpy as np
+from keras import layers
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from vidlab import backbones, config, pretrain
+from vidlab import train as training
+from vidlab.flow import stack_flow
+from vidlab.forecasting import fit_full_batch
+from vidlab.models import i3d
+from vidlab.sequences import split_sequence
 
 PASS, FAIL, TODO = "PASS", "FAIL", "TODO"
 
@@ -133,9 +145,6 @@ def check_order_aware_descriptor(fn: Callable[[np.ndarray], np.ndarray]) -> None
     held-out clips right.  Changing under reversal alone is not enough: the first frame
     alone changes too, and says nothing about where the sprite goes.
     """
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import StandardScaler
 
     train, y_train = _sliding_sprites(400, seed=0)
     test, y_test = _sliding_sprites(400, seed=1)
@@ -184,9 +193,6 @@ def check_pooled_extractor(fn: Callable) -> None:
     the parameter count and the features of 16 still images the network never saw with
     those of the reference cut.
     """
-    import keras
-
-    from vidlab import backbones, pretrain
 
     network = backbones.get_backbone("shapes_vgg", "quick").classifier
     stills = backbones.preprocess_shapes_vgg(pretrain.render_stills(16, seed=3)[0])
@@ -301,7 +307,7 @@ def _stack_param_count(units: int, layers: int) -> int:
 def check_deeper_stack(fn: Callable) -> None:
     """Check ``fn()``: a forecaster of three stacked ``LSTM(32, activation="relu")``, ``Dense(1)``.
 
-    ``fn`` is called after ``seed_everything(0)`` and must return a model that reads
+    ``fn`` is called after ``config.seed_everything(0)`` and must return a model that reads
     windows of 3 values, ``(batch, 3, 1)``.  The check verifies its layers (three LSTMs
     of :data:`DEEPER_STACK_UNITS` units with relu, ``return_sequences`` on all but the
     last, a ``Dense(1)`` head), its output shape and its parameter count; then it trains
@@ -310,16 +316,11 @@ def check_deeper_stack(fn: Callable) -> None:
     which no training target shows: it must lie within :data:`DEEPER_STACK_TOLERANCE`
     of 100.
     """
-    import keras
-
-    from vidlab.config import seed_everything
-    from vidlab.forecasting import fit_full_batch
-    from vidlab.sequences import split_sequence
 
     units = DEEPER_STACK_UNITS
 
     def attempt():
-        seed_everything(0)
+        config.seed_everything(0)
         return fn()
 
     def verify(model):
@@ -478,7 +479,6 @@ def check_peephole_step(fn: Callable) -> None:
 
 def _keras_recurrent_params(cell: str, units: int, input_dim: int) -> int:
     """What Keras itself counts for one ``LSTM`` or ``GRU`` layer (GRU: ``reset_after=True``)."""
-    import keras
 
     layer = keras.layers.LSTM(units) if cell == "lstm" else keras.layers.GRU(units)
     layer.build((None, None, input_dim))
@@ -575,7 +575,6 @@ def _layers_within(model) -> list:
 
 def _check_small_head_architecture(model, num_frames: int, dim: int, num_classes: int) -> None:
     """Assert what exercise 3 asks of the model itself, before any training."""
-    import keras
 
     assert isinstance(model, keras.Model), (
         f"build_small_gru_head should return a keras.Model, not {type(model).__name__}"
@@ -640,10 +639,6 @@ def check_small_gru_head(build: Callable, train: tuple, validation: tuple, test:
     epochs, seed
         The training budget and seed, as in the notebook.
     """
-    import keras
-
-    from vidlab import config
-    from vidlab import train as training
 
     (x_train, y_train), (x_val, y_val), (x_test, y_test) = train, validation, test
     num_classes = int(max(y_train.max(), y_val.max(), y_test.max())) + 1
@@ -692,7 +687,6 @@ def check_stack_flow(fn: Callable) -> None:
     Expected: ``(H, W, 2 * length)`` with channels ``[x_start, y_start,
     x_start+1, y_start+1, ...]``, as :func:`vidlab.flow.stack_flow`.
     """
-    from vidlab.flow import stack_flow
 
     field = _toy_flow()
     cases = [(3, 1), (1, 0), (6, 0), (2, 4)]
@@ -733,7 +727,6 @@ def check_stack_flow(fn: Callable) -> None:
 
 def _rgb_conv(filters: int, kernel_size: int, strides: int, padding: str, seed: int):
     """A built RGB ``Conv2D`` with random weights: the layer a student's flow layer starts from."""
-    from keras import layers
 
     conv = layers.Conv2D(filters, kernel_size, strides=strides, padding=padding,
                          activation="relu", name=f"rgb_conv_{seed}")
@@ -755,7 +748,6 @@ def check_flow_conv(fn: Callable) -> None:
     layer type, kernel shape, number of weights, and the response to held-out
     flow stacks.
     """
-    from keras import layers
 
     cases = [(_rgb_conv(6, 3, 1, "same", seed=6), 8), (_rgb_conv(4, 5, 2, "valid", seed=7), 3)]
 
@@ -822,8 +814,6 @@ def check_flow_conv(fn: Callable) -> None:
 
 def _tiny_stream(channels: int, num_classes: int, seed: int):
     """A small random image-to-softmax network standing in for a trained stream."""
-    import keras
-    from keras import layers
 
     keras.utils.set_random_seed(seed)
     inputs = keras.Input((8, 8, channels))
@@ -840,8 +830,6 @@ def check_two_stream(fn: Callable) -> None:
     the ``layers.Average`` of the two streams' scores; no weights beyond the
     streams' own.  Checked on two small streams with held-out inputs.
     """
-    import keras
-    from keras import layers
 
     classes, length = 5, 2
     spatial, temporal = _tiny_stream(3, classes, seed=8), _tiny_stream(2 * length, classes, seed=9)
@@ -895,7 +883,6 @@ def check_two_stream(fn: Callable) -> None:
 
 def _inflated_reference(conv_2d, kt: int):
     """The I3D inflation of ``conv_2d``: a built ``Conv3D``, the 2D kernel repeated over kt / kt."""
-    import keras
 
     conv_3d = keras.layers.Conv3D(
         conv_2d.filters, (kt, *conv_2d.kernel_size), (1, *conv_2d.strides),
@@ -909,7 +896,6 @@ def _inflated_reference(conv_2d, kt: int):
 
 def _held_out_convs() -> list:
     """Conv2D layers with weights the student never sees: biases, strides, an activation."""
-    import keras
 
     rng = np.random.default_rng(7)
     layers_2d = [
@@ -933,7 +919,6 @@ def _boring_and_moving(channels: int, frames: int,
 
 def _verify_inflated_conv(conv_3d: object, conv_2d, kt: int, label: str, seed: int) -> None:
     """Raise AssertionError saying what is wrong with ``conv_3d`` as ``conv_2d`` inflated."""
-    import keras
 
     assert isinstance(conv_3d, keras.layers.Conv3D), (
         f"{label}: return a keras.layers.Conv3D layer; yours is a {type(conv_3d).__name__}"
@@ -1043,7 +1028,6 @@ def check_minimum_frames(fn: Callable) -> None:
     :func:`vidlab.models.i3d.minimum_frames`, its space axis (five strides of 2
     and a window of 7) :func:`vidlab.models.i3d.minimum_size`.
     """
-    from vidlab.models import i3d
 
     cases = [((2, 2, 2), 2), ((2, 2, 2, 2, 2), 7), ((), 3), ((3,), 2), ((2, 2), 1), ((2, 3), 4)]
 

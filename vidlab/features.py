@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 import warnings
 from collections.abc import Callable
 
@@ -11,7 +12,9 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from vidlab import config
+from vidlab.datasets import make_dataset, read_clips
 from vidlab.download import atomic_path
+from vidlab.video import read_video
 
 
 def _predict_batches(batches, backbone, total: int, progress: bool) -> np.ndarray:
@@ -69,9 +72,8 @@ def frame_batches(records, num_frames: int, size: int, backbone, clips_per_batch
     the pipeline's own threads, ahead of the model: while the model works on one
     batch, the next ones are being decoded.
     """
-    import tensorflow as tf
+    import tensorflow as tf  # the GPU path only: TensorFlow is imported when it runs
 
-    from vidlab.datasets import make_dataset
 
     def prepare(clips: np.ndarray) -> np.ndarray:
         # make_dataset gives float32 in [0, 255] holding whole numbers: back to uint8 exactly,
@@ -102,9 +104,8 @@ def video_features(records, backbone, num_frames: int, size: int, batch_size: in
     vidlab.video.VideoReadError
         A file cannot be decoded; the error names it.
     """
-    import tensorflow as tf
+    import tensorflow as tf  # the GPU path only: TensorFlow is imported when it runs
 
-    from vidlab.video import read_video
 
     records = list(records)
     clips_per_batch = max(1, batch_size // num_frames)
@@ -195,7 +196,6 @@ def dataset_features(dataset, backbone, num_frames: int, size: int,
     cores: 16.5 and 24.6 s against 15.1 and 15.9 s).  Both ways
     give the same numbers.
     """
-    from vidlab.datasets import read_clips
 
     overlap = config.gpu_available()
     settings = {
@@ -240,7 +240,6 @@ def compare_extraction_speed(clips: np.ndarray, backbone) -> dict[str, float]:
     Both paths are warmed up first (model build and tracing are not timed), and
     their features are checked to agree.
     """
-    import time
 
     naive_extract(clips[:1, :1], backbone)
     extract_features(clips[:1], backbone, progress=False)

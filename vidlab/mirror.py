@@ -30,10 +30,13 @@ import zipfile
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import cv2
 import numpy as np
 
 from vidlab import sources
+from vidlab.datasets import motion_shapes
 from vidlab.download import CHUNK_SIZE, atomic_path, download, file_sha256
+from vidlab.video import write_video
 
 #: UCF101 classes of the stand-in (the first four of UCF101's class index), each drawn
 #: as one MotionShapes motion.
@@ -247,9 +250,7 @@ def rehearsal_clip(cls: str, group: int, clip: int, seed: int = 0) -> np.ndarray
     Drawn at half the size and scaled up (four times fewer pixels to draw and to
     add noise to); the stand-in's pictures only need the real size.
     """
-    import cv2
 
-    from vidlab.datasets import motion_shapes
 
     half = WIDTH // 2
     background, hue = motion_shapes.group_background(group, half, seed)
@@ -265,7 +266,6 @@ def rehearsal_clip(cls: str, group: int, clip: int, seed: int = 0) -> np.ndarray
 
 def _rehearse_ucf101(folder: Path, seed: int) -> None:
     """The videos zip and the split-lists zip, in the layout of the real archives."""
-    from vidlab.video import write_video
 
     names = list(REHEARSAL_CLASSES)
     clips = [(cls, group, clip) for cls in names for group in REHEARSAL_GROUPS
@@ -302,6 +302,8 @@ def _rehearse_keras_weights(path: Path, name: str, rng: np.random.Generator) -> 
     small on disk and ``keras.applications`` still reads the real shapes.  The model
     is built without weights only to learn the layers' names and shapes.
     """
+    # Keras (and TensorFlow under it) only to write the stand-in's weights and checkpoints:
+    # fetch and serve, which a classroom runs, start in a second without them.
     import h5py
     import keras
 

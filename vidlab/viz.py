@@ -14,6 +14,8 @@ from collections.abc import Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.figure import Figure
+from matplotlib.patches import Circle, FancyBboxPatch
 from matplotlib.ticker import MaxNLocator
 from PIL import Image
 from sklearn.metrics import ConfusionMatrixDisplay
@@ -166,7 +168,6 @@ class CaptionedVideoGrid(VideoGrid):
         self.frames, self.per_row, self.scale = frames, per_row, scale
 
     def _repr_png_(self) -> bytes:
-        from matplotlib.figure import Figure  # not pyplot: no second inline figure
 
         per_row = min(self.per_row, len(self.videos))
         rows = -(-len(self.videos) // per_row)
@@ -264,7 +265,6 @@ def draw_lstm_cell():
     Gates are coloured boxes, elementwise operations are circles; notebook 02 shows it
     beside the cell's equations.
     """
-    from matplotlib.patches import Circle, FancyBboxPatch
 
     fig, ax = plt.subplots(figsize=(10.5, 5.2))
     ax.set(xlim=(-0.2, 13.4), ylim=(-0.3, 6.6), aspect="equal")

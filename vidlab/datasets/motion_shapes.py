@@ -472,7 +472,7 @@ def load(
     temporary name and renamed when complete, so an interrupted run never
     leaves a half-written dataset behind.
     """
-    from vidlab.datasets import read_layout
+    from vidlab.datasets import read_layout  # vidlab.datasets imports this module first
 
     _check_args(num_per_class, num_frames, size, label_set)
     parent = config.cache_dir() / "motion_shapes"

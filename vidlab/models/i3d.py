@@ -68,6 +68,7 @@ import keras
 import numpy as np
 from keras import layers
 
+from vidlab import sources
 from vidlab.download import atomic_path, file_sha256
 from vidlab.flow import normalize_flow
 
@@ -576,7 +577,7 @@ def checkpoint_to_npz(
         The checkpoint's files cannot be read (missing, truncated) or hold no I3D
         variable; the message names the checkpoint.
     """
-    import tensorflow as tf
+    import tensorflow as tf  # reads TensorFlow 1 checkpoints: only this conversion needs it
 
     if unscoped_stream not in STREAMS:
         raise ValueError(f"Unknown stream {unscoped_stream!r}; expected one of {STREAMS}.")
@@ -609,7 +610,6 @@ def kinetics_weights(folder: str, progress: bool = True) -> Path:
     stand in), verified, and the ``.npz`` lies next to them, named after the
     SHA-256 of the checkpoint's values, so a changed checkpoint is converted anew.
     """
-    from vidlab import sources
 
     prefix = sources.fetch_checkpoint(folder, progress)
     data = prefix.with_name(prefix.name + ".data-00000-of-00001")
