@@ -22,6 +22,9 @@ accelerators the runtime offers.
 
 from __future__ import annotations
 
+# Keras and TensorFlow are imported inside the functions that need them: this module is
+# imported first by everything (the Colab set-up cell and the course tools too), TensorFlow
+# takes seconds and most of a gigabyte to import, and Keras may run on another backend.
 import os
 import platform
 import shutil

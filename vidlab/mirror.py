@@ -381,7 +381,7 @@ def write_tf_checkpoint(prefix: str | os.PathLike, arrays: dict[str, np.ndarray]
     The variable names are the dict's keys, exactly as ``tf.train.list_variables``
     reads them back (TensorFlow's ``SaveV2`` op, which writes TF1 and TF2 checkpoints).
     """
-    import tensorflow as tf
+    import tensorflow as tf  # only the rehearsal writes checkpoints (see _rehearse_keras_weights)
 
     names = sorted(arrays)
     tf.raw_ops.SaveV2(prefix=os.fspath(prefix), tensor_names=names,

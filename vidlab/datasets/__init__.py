@@ -159,7 +159,7 @@ def make_dataset(
     ``cache=True`` keeps decoded clips in memory after the first epoch (only
     for evaluation pipelines, whose clips never change).
     """
-    import tensorflow as tf
+    import tensorflow as tf  # a tf.data pipeline: only this function needs TensorFlow
 
     paths = [str(r.path) for r in records]
     labels = np.array([r.label for r in records], dtype=np.int32)
