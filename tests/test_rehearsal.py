@@ -35,7 +35,9 @@ EXPECTED = {
                           r"VideoDataset\('3classes': 3 classes, \d+ train / \d+ test clips\)",
                           r"mobilenet_v2: input 224x224, features of 1280 values",
                           r"train features: \(\d+, 16, 1280\)"],
-    "02_lstm_forecasting": [r"Profile\s+full", r"training pairs: \(\d+, 15, 64, 64, 3\)"],
+    "02_lstm_forecasting": [r"Profile\s+full", r"training pairs: \(\d+, 15, 64, 64, 3\)",
+                            r"your clip, 15 next frames at 64x64, mean squared error: copy the "
+                            r"last frame \d\.\d{5}, ConvLSTM \d\.\d{5}"],
     "03_cnn_rnn": [r"backbone mobilenet_v2:[0-9a-f]{16}",
                    r"fine-tuning the last 20 layers of the image CNN",
                    r"this notebook: end to end, fine-tuned\s+UCF101, 3 classes"],
