@@ -28,7 +28,7 @@ SCRIPT = textwrap.dedent('''
     import numpy as np
 
     from vidlab import config, train
-from vidlab.tools import course
+    from vidlab.tools import course
 
     ran_on = set()
 
