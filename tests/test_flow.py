@@ -159,6 +159,64 @@ def test_tvl1_computes_flow_when_opencv_contrib_is_installed():
     np.testing.assert_allclose(field[16:-16, 16:-16].reshape(-1, 2).mean(0), [2, 0], atol=0.3)
 
 
+# --------------------------------------------------------------------------- iter_flow
+
+
+def test_iter_flow_streams_the_fields_compute_flow_gives():
+    """A generator of frames gives, field by field, exactly compute_flow's fields."""
+    frames = np.stack([np.roll(texture(48), 2 * k, axis=1) for k in range(5)])
+    fields = list(flow.iter_flow(iter(frames), "dis"))
+    assert len(fields) == 4
+    assert all(f.shape == (48, 48, 2) and f.dtype == np.float32 for f in fields)
+    np.testing.assert_array_equal(np.stack(fields), compute_flow(frames, "dis"))
+
+
+def test_iter_flow_holds_two_frames_not_the_video():
+    """Each field is computed as soon as its second frame arrives, from that frame alone."""
+    read = []
+
+    def frames():
+        for k in range(100):
+            read.append(k)
+            yield np.roll(texture(32), k, axis=1)
+
+    stream = flow.iter_flow(frames(), "dis")
+    assert read == []  # nothing is decoded before the first field is asked for
+    next(stream)
+    assert read == [0, 1]
+    next(stream)
+    assert read == [0, 1, 2]
+
+
+def test_iter_flow_refuses_tvl1_without_contrib_before_reading_a_frame(monkeypatch):
+    """The missing contrib wheel is reported at the call, so a caller can fall back to DIS."""
+    monkeypatch.delattr(cv2, "optflow", raising=False)
+
+    def frames():
+        raise AssertionError("no frame may be read")
+        yield
+
+    with pytest.raises(ContribMissingError):
+        flow.iter_flow(frames(), "tvl1")
+    with pytest.raises(ValueError, match="dis"):
+        flow.iter_flow(frames(), "horn")
+
+
+@pytest.mark.parametrize(
+    "frames, message",
+    [
+        ([], "at least 2 frames, got 0"),
+        ([np.zeros((8, 8, 3), np.uint8)], "at least 2 frames, got 1"),
+        ([np.zeros((8, 8, 3), np.uint8), np.zeros((8, 8), np.uint8)], r"\(H, W, 3\) uint8"),
+        ([np.zeros((8, 8, 3), np.float32)] * 2, "uint8"),
+    ],
+)
+def test_iter_flow_refuses_short_streams_and_bad_frames(frames, message):
+    """A stream of 0 or 1 frames, or a frame that is not (H, W, 3) uint8, is refused clearly."""
+    with pytest.raises(ValueError, match=message):
+        list(flow.iter_flow(frames, "dis"))
+
+
 # --------------------------------------------------------------------------- transforms
 
 

@@ -47,7 +47,11 @@ EXPECTED = {
     "05_i3d": [r"v_\w+_g\d\d_c\d\d\.avi \(\d+ frames, \d+ clips of 64\), true class \w+",
                r"two-stream \(mean\)\s+stand-in action",
                r"I3D \(RGB, Kinetics-pretrained\), 3 UCF101 classes, split 1: test accuracy",
-               r"I3D, Kinetics-pretrained, fine-tuned \(RGB\)\s+05_i3d"],
+               r"I3D, Kinetics-pretrained, fine-tuned \(RGB\)\s+05_i3d",
+               r"v_\w+\.avi: windows of 64 frames at 25 fps, \d+ for RGB and \d+ for the flow "
+               r"\((?:dis|tvl1)\)",
+               r"RGB \+ flow \(sum of logits\): top 5 of 400 Kinetics classes, probability and "
+               r"logit\n  \d\.\d{5} +-?\d+\.\d\d  stand-in action \d+\n"],
 }
 #: No notebook of the five may say that another has no result.
 MISSING_RESULT = "result in this runtime's cache yet"

@@ -22,7 +22,7 @@ over mirrored copies of them (:func:`mirror_flow`, :func:`mirror_average`);
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 import cv2
@@ -136,6 +136,58 @@ def compute_flow(frames: np.ndarray, method: str = "dis",
     gray = [cv2.cvtColor(np.ascontiguousarray(f), cv2.COLOR_RGB2GRAY) for f in frames]
     pairs = zip(gray[:-1], gray[1:], strict=True)
     return np.stack([estimate(a, b) for a, b in pairs]).astype(np.float32)
+
+
+def iter_flow(frames: Iterable[np.ndarray], method: str = "dis") -> Iterator[np.ndarray]:
+    """Optical flow of a stream of frames, one field per pair of consecutive frames.
+
+    The streaming form of :func:`compute_flow`, for a video too long to hold:
+    only two frames exist at a time, so ``iter_flow(video.iter_frames(path,
+    256))`` can feed :func:`vidlab.sliding.predict_video` a video of any length.
+    The fields equal :func:`compute_flow`'s on the same frames.
+
+    Parameters
+    ----------
+    frames : iterable of np.ndarray
+        ``(H, W, 3)`` uint8 RGB frames, all of one size (an array, a list or a
+        generator).
+    method : {"dis", "farneback", "tvl1"}
+        As in :func:`compute_flow`; the estimator is made once for the stream.
+
+    Returns
+    -------
+    Iterator of np.ndarray
+        ``(H, W, 2)`` float32 fields: the ``t``-th is the displacement from frame
+        ``t`` to frame ``t + 1``.
+
+    Raises
+    ------
+    ValueError
+        At once for an unknown method; while iterating, for a frame that is not
+        ``(H, W, 3)`` uint8 or a stream of fewer than 2 frames.
+    ContribMissingError
+        At once (not at the first field) for ``method="tvl1"`` without OpenCV's
+        contrib wheel, so that a caller can fall back to another method.
+    """
+    estimate = _estimator(method)
+    return _flow_stream(frames, estimate)
+
+
+def _flow_stream(frames: Iterable[np.ndarray], estimate: FlowPair) -> Iterator[np.ndarray]:
+    """The generator behind :func:`iter_flow`, which made ``estimate`` before any frame."""
+    previous, count = None, 0
+    for frame in frames:
+        count += 1
+        frame = np.asarray(frame)
+        if frame.ndim != 3 or frame.shape[-1] != 3 or frame.dtype != np.uint8:
+            raise ValueError(f"each frame must be (H, W, 3) uint8 RGB, got {frame.shape} "
+                             f"{frame.dtype}")
+        gray = cv2.cvtColor(np.ascontiguousarray(frame), cv2.COLOR_RGB2GRAY)
+        if previous is not None:
+            yield estimate(previous, gray).astype(np.float32)
+        previous = gray
+    if count < 2:
+        raise ValueError(f"optical flow needs at least 2 frames, got {count}")
 
 
 def _scale_factors(height: int, width: int, size: int | tuple[int, int]) -> np.ndarray:
