@@ -43,7 +43,9 @@ EXPECTED = {
                    r"this notebook: end to end, fine-tuned\s+UCF101, 3 classes"],
     "04_two_stream": [r"spatial input \(\d+, 224, 224, 3\)",
                       r"temporal input \(\d+, 224, 224, 16\)",
-                      r"measured: UCF101, 3 classes"],
+                      r"measured: UCF101, 3 classes",
+                      r"whole video, \d+ clips of 16 frames: spatial stream \w+ \d\.\d\d · "
+                      r"temporal stream \w+ \d\.\d\d · learned fusion \w+ \d\.\d\d"],
     "05_i3d": [r"v_\w+_g\d\d_c\d\d\.avi \(\d+ frames, \d+ clips of 64\), true class \w+",
                r"two-stream \(mean\)\s+stand-in action",
                r"I3D \(RGB, Kinetics-pretrained\), 3 UCF101 classes, split 1: test accuracy",
