@@ -40,7 +40,9 @@ EXPECTED = {
                             r"last frame \d\.\d{5}, ConvLSTM \d\.\d{5}"],
     "03_cnn_rnn": [r"backbone mobilenet_v2:[0-9a-f]{16}",
                    r"fine-tuning the last 20 layers of the image CNN",
-                   r"this notebook: end to end, fine-tuned\s+UCF101, 3 classes"],
+                   r"this notebook: end to end, fine-tuned\s+UCF101, 3 classes",
+                   r"v_\w+\.avi: \d+ windows? of 16 frames; top classes \(mean probability, "
+                   r"at least 0\.10\): \w+ \d\.\d\d"],
     "04_two_stream": [r"spatial input \(\d+, 224, 224, 3\)",
                       r"temporal input \(\d+, 224, 224, 16\)",
                       r"measured: UCF101, 3 classes",
