@@ -91,12 +91,13 @@ def bootstrap_cell() -> str:
 
 
 def exercise_cells(notebook: dict) -> list[dict]:
-    """Code cells between the ``## Exercises`` and the ``## Summary`` headings."""
+    """Code cells of the ``## Exercises`` section: up to the next level-2 heading (``## Try it
+    on your own video`` or ``## Summary``)."""
     start = heading_position(notebook, "Exercises")
-    end = heading_position(notebook, "Summary")
+    end = next((where for where, _ in headings(notebook) if start and where > start), None)
     if start is None or end is None:
         return []
-    return [c for i, c in code_cells(notebook) if start[0] < i <= end[0]]
+    return [c for i, c in code_cells(notebook) if start[0] < i < end[0]]
 
 
 @pytest.fixture(params=NOTEBOOKS, ids=lambda p: p.stem)
@@ -188,7 +189,7 @@ def test_every_exercise_is_checked_by_the_shared_checker(notebook):
     """Each code cell of the Exercises section calls a `vidlab.exercises.check_...`."""
     name, nb, _ = notebook
     cells = exercise_cells(nb)
-    assert cells, f"{name}: no exercise code cells between '## Exercises' and '## Summary'"
+    assert cells, f"{name}: no exercise code cells in the '## Exercises' section"
     unchecked = [source(c).splitlines()[0] for c in cells if "exercises.check_" not in source(c)]
     assert not unchecked, f"{name}: exercise cells without `exercises.check_...`: {unchecked}"
 
