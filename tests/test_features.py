@@ -31,6 +31,35 @@ def test_batched_extraction_equals_the_naive_per_frame_loop(backbone, clips):
     np.testing.assert_allclose(fast, slow, rtol=1e-4, atol=1e-4)
 
 
+def test_large_frames_go_to_the_model_in_smaller_calls():
+    assert features.frames_per_call(64) == features.frames_per_call(112) == 256
+    assert features.frames_per_call(224) == 64
+    assert features.frames_per_call(4096) == 1
+    with pytest.raises(ValueError, match="input_size"):
+        features.frames_per_call(0)
+
+
+@pytest.mark.parametrize("input_size, per_call", [(32, [256, 44]), (224, [64] * 4 + [44])])
+def test_extract_features_calls_the_model_with_at_most_frames_per_call(input_size, per_call):
+    class Recorder:
+        def __init__(self):
+            self.calls = []
+
+        def predict_on_batch(self, batch):
+            self.calls.append(len(batch))
+            return np.zeros((len(batch), 2), np.float32)
+
+    from vidlab.backbones import Backbone
+
+    model = Recorder()
+    backbone = Backbone(name="recorder", model=model, preprocess=lambda x: x,
+                        input_size=input_size, feature_dim=2, classifier=None,
+                        weights_id="recorder:test")
+    frames = np.zeros((3, 100, 8, 8, 3), np.uint8)  # 300 frames, resized to input_size
+    assert features.extract_features(frames, backbone, progress=False).shape == (3, 100, 2)
+    assert model.calls == per_call
+
+
 def test_extract_features_rejects_a_single_clip(backbone, clips):
     with pytest.raises(ValueError, match=r"\(N, T, H, W, 3\)"):
         features.extract_features(clips[0], backbone)

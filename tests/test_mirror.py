@@ -154,6 +154,23 @@ def test_keras_applications_load_the_stand_in_weights(stand_in, name):
     keras.backend.clear_session()
 
 
+def test_the_stand_in_vgg16_gives_fc2_features_of_a_real_networks_size(stand_in):
+    """Notebook 01 caches fc2 features in float16 (at most 65,504): a stand-in whose signal
+    grows from layer to layer overflows it, and the classifier on top sees infinities."""
+    import keras
+
+    vgg = keras.applications.VGG16(weights=str(stand_in / sources.IMAGENET_WEIGHTS["vgg16_fc2"]))
+    fc2 = keras.Model(vgg.input, vgg.get_layer("fc2").output)
+    frames = np.stack([mirror.rehearsal_clip(cls, 1, 1)[0, :224, 48:272]
+                       for cls in ("ApplyEyeMakeup", "Archery")])
+    features = np.asarray(fc2.predict_on_batch(
+        keras.applications.vgg16.preprocess_input(frames.astype(np.float32))))
+    assert np.isfinite(features.astype(np.float16)).all()
+    assert 0.1 < features.mean() and features.max() < 1000
+    assert 0.2 < (features > 0).mean() < 0.8  # ReLU features: some on, some off
+    keras.backend.clear_session()
+
+
 def test_the_stand_in_class_index_and_label_maps_have_the_real_lengths(stand_in):
     index = json.loads((stand_in / sources.IMAGENET_CLASS_INDEX).read_text())
     assert len(index) == 1000 and len(index["999"]) == 2

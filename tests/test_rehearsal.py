@@ -33,8 +33,11 @@ ROOT = Path(__file__).resolve().parent.parent
 EXPECTED = {
     "01_frame_features": [r"Profile\s+full", r"REHEARSAL: VIDLAB_MIRROR=",
                           r"VideoDataset\('3classes': 3 classes, \d+ train / \d+ test clips\)",
-                          r"mobilenet_v2: input 224x224, features of 1280 values",
-                          r"train features: \(\d+, 16, 1280\)"],
+                          r"vgg16_fc2: 224x224 RGB -> 4096 features, 134,260,544 parameters",
+                          r"train features: \(\d+, 16, 4096\)",
+                          r"v_\w+_g\d\d_c\d\d\.avi: \d+x\d+ \((?:landscape|portrait)\)",
+                          r"most frequent label: .+ \(on [1-8] of 8 frames\)",
+                          r"your video: \w+ \d\.\d\d\nplayed backwards: \w+ \d\.\d\d"],
     "02_lstm_forecasting": [r"Profile\s+full", r"training pairs: \(\d+, 15, 64, 64, 3\)",
                             r"your clip, 15 next frames at 64x64, mean squared error: copy the "
                             r"last frame \d\.\d{5}, ConvLSTM \d\.\d{5}"],

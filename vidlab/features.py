@@ -30,7 +30,20 @@ def _predict_batches(batches, backbone, total: int, progress: bool) -> np.ndarra
     return out
 
 
-def extract_features(clips: np.ndarray, backbone, batch_size: int = 256,
+def frames_per_call(input_size: int) -> int:
+    """How many frames one model call gets by default: 256, fewer for large inputs.
+
+    256 frames up to 112x112 pixels; above, as many as hold the pixels of 256 frames
+    of 112x112 (64 at 224x224).  A network's activations grow with the pixels of a
+    call: VGG16 on 256 frames of 224x224 held about 10 GB of activations on a CPU
+    (64 frames: about 2 GB), and batches past a few dozen frames were no faster.
+    """
+    if input_size < 1:
+        raise ValueError(f"input_size must be at least 1, got {input_size}")
+    return max(1, min(256, 256 * 112 * 112 // (input_size * input_size)))
+
+
+def extract_features(clips: np.ndarray, backbone, batch_size: int | None = None,
                      progress: bool = True) -> np.ndarray:
     """Run every frame of ``clips`` through ``backbone`` in large batches.
 
@@ -39,10 +52,11 @@ def extract_features(clips: np.ndarray, backbone, batch_size: int = 256,
     clips : (N, T, H, W, 3) uint8 RGB
     backbone : vidlab.backbones.Backbone
         Frames are resized to its input size and preprocessed its way.
-    batch_size : int
-        Frames per model call.  Each call is one compiled ``predict_on_batch``:
-        a model call has a fixed cost of tens of milliseconds, so one call per
-        frame is many times slower (see ``benchmarks/feature_extraction.py``).
+    batch_size : int or None
+        Frames per model call (None: :func:`frames_per_call` of the backbone's
+        input size).  Each call is one compiled ``predict_on_batch``: a model
+        call has a fixed cost of tens of milliseconds, so one call per frame is
+        many times slower (see ``benchmarks/feature_extraction.py``).
 
     Returns
     -------
@@ -56,6 +70,7 @@ def extract_features(clips: np.ndarray, backbone, batch_size: int = 256,
     if clips.ndim != 5 or clips.shape[-1] != 3:
         raise ValueError(f"clips must have shape (N, T, H, W, 3), got {clips.shape}")
     frames = clips.reshape((-1, *clips.shape[2:]))
+    batch_size = batch_size or frames_per_call(backbone.input_size)
     batches = (backbone.prepare(frames[start:start + batch_size])
                for start in range(0, len(frames), batch_size))
     return _predict_batches(batches, backbone, len(frames), progress).reshape(
@@ -90,14 +105,15 @@ def frame_batches(records, num_frames: int, size: int, backbone, clips_per_batch
                             deterministic=True).prefetch(1)
 
 
-def video_features(records, backbone, num_frames: int, size: int, batch_size: int = 256,
-                   progress: bool = True) -> np.ndarray:
+def video_features(records, backbone, num_frames: int, size: int,
+                   batch_size: int | None = None, progress: bool = True) -> np.ndarray:
     """Per-frame features of video files: ``(N, num_frames, D)`` float32, in record order.
 
     The same numbers as :func:`extract_features` on the decoded clips, without
     holding every decoded clip in memory and without waiting for the decoder:
     :func:`frame_batches` decodes and preprocesses the next batches while the
-    model runs on the current one.
+    model runs on the current one.  ``batch_size`` frames per model call (whole
+    clips; None: :func:`frames_per_call`).
 
     Raises
     ------
@@ -106,9 +122,8 @@ def video_features(records, backbone, num_frames: int, size: int, batch_size: in
     """
     import tensorflow as tf  # the GPU path only: TensorFlow is imported when it runs
 
-
     records = list(records)
-    clips_per_batch = max(1, batch_size // num_frames)
+    clips_per_batch = max(1, (batch_size or frames_per_call(backbone.input_size)) // num_frames)
     batches = frame_batches(records, num_frames, size, backbone, clips_per_batch)
     done = []
 

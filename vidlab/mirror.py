@@ -298,9 +298,10 @@ def _rehearse_keras_weights(path: Path, name: str, rng: np.random.Generator) -> 
     """A weights file in the layout of Keras's ImageNet files (legacy HDF5, one group a layer).
 
     Random values (:func:`_random_weight`).  VGG16's 138 million weights are each
-    weight's first 1024 values tiled over it, gzip-compressed, so that the file is
-    small on disk and ``keras.applications`` still reads the real shapes.  The model
-    is built without weights only to learn the layers' names and shapes.
+    weight's first :data:`_TILE` values tiled over it (:func:`_tiled_weight`),
+    gzip-compressed, so that the file is small on disk and ``keras.applications``
+    still reads the real shapes.  The model is built without weights only to learn
+    the layers' names and shapes.
     """
     # Keras (and TensorFlow under it) only to write the stand-in's weights and checkpoints:
     # fetch and serve, which a classroom runs, start in a second without them.
@@ -323,13 +324,34 @@ def _rehearse_keras_weights(path: Path, name: str, rng: np.random.Generator) -> 
             for weight_name, weight in zip(names, weights, strict=True):
                 shape = tuple(weight.shape)
                 if tiled:
-                    block = _random_weight(weight.path, (min(1024, int(np.prod(shape))),), rng,
-                                           fan_in=_fan_in(shape))
-                    group.create_dataset(weight_name, data=np.resize(block, shape),
-                                         compression="gzip", compression_opts=1)
+                    data = _tiled_weight(weight.path, shape, rng)
+                    rows = max(1, min(shape[0], 2**18 // int(np.prod(shape[1:]))))
+                    group.create_dataset(weight_name, data=data, compression="gzip",
+                                         compression_opts=1, chunks=(rows, *shape[1:]))
                 else:
                     group.create_dataset(weight_name, data=_random_weight(weight.path, shape, rng))
     keras.backend.clear_session()
+
+
+#: Length of the random block a VGG16 stand-in weight repeats: a prime, so that it divides
+#: no layer width (with 1024, every row of a dense kernel was the same, each output read its
+#: inputs' sum, and the features grew tenfold a layer, past float16's range by ``fc2``).
+_TILE = 1021
+
+
+def _tiled_weight(path: str, shape: tuple[int, ...], rng: np.random.Generator) -> np.ndarray:
+    """A random weight of ``shape`` that repeats one block of :data:`_TILE` values.
+
+    A kernel's block has mean zero: its outputs read each value of the block about
+    ``fan_in / _TILE`` times, on inputs that a ReLU made positive, and a block of mean
+    zero cancels their common part, so that the signal keeps its size from layer to
+    layer as an untiled He-normal kernel keeps it.  Stored in chunks of whole rows,
+    the repeats lie within gzip's reach and the file stays small.
+    """
+    block = _random_weight(path, (min(_TILE, int(np.prod(shape))),), rng, fan_in=_fan_in(shape))
+    if len(shape) > 1:
+        block = block - block.mean()
+    return np.resize(block, shape)
 
 
 def _fan_in(shape: tuple[int, ...]) -> int:
