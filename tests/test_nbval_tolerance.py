@@ -46,6 +46,21 @@ def test_the_course_rules_read_and_every_group_has_a_kind():
     assert len(rules) > 10
 
 
+MINI_I3D = ("--- inflated\n"
+            "epoch   5  accuracy {}  loss {}  val_accuracy {}  val_loss {}\n"
+            "best epoch 5 of 5 (val_loss {}), its weights restored; trained in T s\n")
+
+
+def test_notebook_05s_two_numeric_paths_are_the_same_result_under_the_course_rules():
+    rules = read_rules(ROOT / "nbval_tolerance.cfg")
+    with_onednn = MINI_I3D.format("0.987", "0.137", "1.000", "0.023", "0.023")
+    without = MINI_I3D.format("0.982", "0.178", "0.961", "0.109", "0.104")  # both measured
+
+    assert same(with_onednn, without, rules)
+    assert not same(with_onednn, MINI_I3D.format("0.982", "0.178", "0.961", "0.400", "0.390"),
+                    rules)  # a loss a fifth of chance's ln 8 is another result
+
+
 @pytest.mark.parametrize("text, value", [("0.938", 0.938), ("+0.76", 0.76), ("-1.30", -1.3),
                                          ("2,295,016", 2295016), ("35.7%", 35.7),
                                          ("2.3e-06", 2.3e-6)])
