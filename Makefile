@@ -39,8 +39,8 @@ unit: $(STAMP)
 	$(BIN)/python -m pytest -m "not slow and not rehearsal and not browser" tests
 
 # Every notebook's full-profile branches, from a generated stand-in of every external file
-# served on 127.0.0.1 (VIDLAB_PROFILE=full VIDLAB_SCALE=smoke VIDLAB_MIRROR=...): about 6 to
-# 8 minutes on 2 cores. Times per notebook go to build/rehearsal-times.txt.
+# served on 127.0.0.1 (VIDLAB_PROFILE=full VIDLAB_SCALE=smoke VIDLAB_MIRROR=...): about 6
+# minutes on 2 idle cores. Times per notebook go to build/rehearsal-times.txt.
 rehearsal: $(STAMP)
 	$(BIN)/python -m pytest -m rehearsal -p no:cacheprovider tests/test_rehearsal.py
 	@cat build/rehearsal-times.txt
