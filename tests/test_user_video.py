@@ -155,3 +155,21 @@ def test_a_truncated_phone_video_gives_the_same_clear_error(tmp_path):
 def test_a_missing_file_is_file_not_found(tmp_path):
     with pytest.raises(FileNotFoundError, match="nothing.mp4"):
         video.video_info(tmp_path / "nothing.mp4")
+
+
+@pytest.mark.parametrize("size", [None, 48, (40, 72)])
+def test_the_streaming_readers_return_read_videos_pixels_in_rgb(tmp_path, size):
+    """iter_frames and read_uniform skip work on frames they drop, never on the pixels they
+    keep: on a lossless colour video they return exactly what read_video does, red as red."""
+    rng = np.random.default_rng(0)
+    clip = rng.integers(0, 256, (12, 64, 96, 3), dtype=np.uint8)
+    clip[:, :8] = (255, 0, 0)  # a red band along the top: channel 0 of what comes back
+    path = video.write_video(tmp_path / "colour.avi", clip, lossless=True)
+
+    every = video.read_video(path, size=size)
+    spread = video.read_video(path, 4, size=size)
+
+    np.testing.assert_array_equal(np.stack(list(video.iter_frames(path, size))), every)
+    np.testing.assert_array_equal(video.read_uniform(path, 4, size), spread)
+    red, _, blue = every[0, 0, every.shape[2] // 2]
+    assert red > 200 and blue < 50
